@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * params.c - the parameter table: one row per scenario key, and nothing else.
+ *
+ * Each row gives the key's dotted JSON path, its type, the popi_scenario_t field it fills (the
+ * field's C type is checked at compile time), default, range with open or closed ends, unit,
+ * description and the source of the default. Parsing, validation, defaults, --set, the JSON dump
+ * and `popi params` (app/scenario.c) are all driven by this table. Invariant: rows of one group
+ * (same prefix before the last dot) are contiguous, so the JSON dump nests in table order.
+ * Sources: FACTS.md; Keränen et al., SIMUTools 2009, DOI 10.4108/ICST.SIMUTOOLS2009.5674;
+ * Bohannon, Age and Ageing 26:15 (1997), DOI 10.1093/ageing/26.1.15; Rhee et al., INFOCOM 2008,
+ * DOI 10.1109/INFOCOM.2008.145; Clauset, Shalizi & Newman 2009, DOI 10.1137/070710111.
+ */
+#include "popi/scenario.h"
+
+#include <stddef.h>
+
+/* offsetof a field, failing to compile unless the field has C type T. */
+// clang-format off
+#define FIELD(f, T)                                                                                \
+    (offsetof(popi_scenario_t, f) +                                                                \
+     0 * sizeof(char[_Generic(((popi_scenario_t *)0)->f, T: 1, default: -1)]))
+// clang-format on
+
+/* Range ends: OPEN(x) excludes x, CLOSED(x) includes it. */
+#define OPEN(x) (x), true
+#define CLOSED(x) (x), false
+
+#define ROW_NUM(k, ty, off, d, lo, lo_open, hi, hi_open, u, ds, src)                               \
+    {                                                                                              \
+        .key = (k), .type = (ty), .offset = (off), .dflt = (d), .min = (lo),                       \
+        .min_open = (lo_open), .max = (hi), .max_open = (hi_open), .unit = (u), .desc = (ds),      \
+        .source = (src)                                                                            \
+    }
+#define P_DBL(k, f, d, lo, hi, u, ds, src)                                                         \
+    ROW_NUM(k, POPI_PARAM_DOUBLE, FIELD(f, double), d, lo, hi, u, ds, src)
+#define P_INT(k, f, d, lo, hi, u, ds, src)                                                         \
+    ROW_NUM(k, POPI_PARAM_INT, FIELD(f, int), d, lo, hi, u, ds, src)
+#define P_I64(k, f, d, lo, hi, u, ds, src)                                                         \
+    ROW_NUM(k, POPI_PARAM_INT64, FIELD(f, int64_t), d, lo, hi, u, ds, src)
+#define P_U64(k, f, d, ds, src)                                                                    \
+    {                                                                                              \
+        .key = (k), .type = POPI_PARAM_UINT64, .offset = FIELD(f, uint64_t), .dflt = (d),          \
+        .min = 0, .max = 18446744073709551615.0, .unit = "", .desc = (ds), .source = (src)         \
+    }
+#define P_BOOL(k, f, d, ds, src)                                                                   \
+    {                                                                                              \
+        .key = (k), .type = POPI_PARAM_BOOL, .offset = FIELD(f, bool), .dflt = (d), .unit = "",    \
+        .desc = (ds), .source = (src)                                                              \
+    }
+#define P_STR(k, f, d, ds, src)                                                                    \
+    {                                                                                              \
+        .key = (k), .type = POPI_PARAM_STRING, .offset = FIELD(f, char *), .dflt_str = (d),        \
+        .unit = "", .desc = (ds), .source = (src)                                                  \
+    }
+#define P_PATH(k, f, ds, src)                                                                      \
+    {                                                                                              \
+        .key = (k), .type = POPI_PARAM_PATH, .offset = FIELD(f, char *), .dflt_str = "",           \
+        .unit = "", .desc = (ds), .source = (src)                                                  \
+    }
+#define P_ENUM(k, f, d, nm, ds, src)                                                               \
+    {                                                                                              \
+        .key = (k), .type = POPI_PARAM_ENUM, .offset = FIELD(f, int), .dflt = (d), .names = (nm),  \
+        .unit = "", .desc = (ds), .source = (src)                                                  \
+    }
+#define P_RECTS(k, f, fn, u, ds, src)                                                              \
+    {                                                                                              \
+        .key = (k), .type = POPI_PARAM_RECTS, .offset = FIELD(f, popi_rect_t *),                   \
+        .offset_n = FIELD(fn, size_t), .unit = (u), .desc = (ds), .source = (src)                  \
+    }
+
+static const char *const radio_models[] = {"unit_disc", "ble", NULL};
+static const char *const trace_formats[] = {"sociopatterns", "one", NULL};
+static const char *const outlier_rules[] = {"robust_z", "sigma", NULL};
+
+#define CHOSEN "[chosen]"
+#define ONE_SIM                                                                                    \
+    "ONE simulator default settings (Keränen et al., SIMUTools 2009, DOI "                        \
+    "10.4108/ICST.SIMUTOOLS2009.5674)"
+#define BOHANNON                                                                                   \
+    "comfortable walking speed, Bohannon 1997, Age and Ageing 26:15, DOI 10.1093/ageing/26.1.15"
+#define RHEE                                                                                       \
+    "heavy-tailed pauses, Rhee et al., INFOCOM 2008, \"On the Levy-walk nature of human "          \
+    "mobility\", DOI 10.1109/INFOCOM.2008.145"
+#define FRACTION_SRC                                                                               \
+    "[chosen] 1 for random_waypoint and 0 for the others unless some fraction is set; then unset " \
+    "fractions are 0"
+
+/* One row per line, so that the table reads as a table. */
+// clang-format off
+static const popi_param_t table[] = {
+    /* run */
+    P_STR("run.name", name, "default", "free-text name of the run", "-"),
+    P_U64("run.seed", seed, 1, "master seed of every random stream (JSON numbers up to 2^53, larger as a decimal string)", "-"),
+    P_DBL("run.duration_s", duration_s, 3600, OPEN(0), CLOSED(1e8), "s", "simulated time (trace replays use the trace's span)", CHOSEN),
+
+    /* world */
+    P_DBL("world.width_m", world.width_m, 100, OPEN(0), CLOSED(1e6), "m", "world width (ignored when world.map is set)", CHOSEN),
+    P_DBL("world.height_m", world.height_m, 100, OPEN(0), CLOSED(1e6), "m", "world height (ignored when world.map is set)", CHOSEN),
+    P_DBL("world.cell_m", world.cell_m, 1.0, OPEN(0), CLOSED(1000), "m", "side of the square grid cells", CHOSEN),
+    P_RECTS("world.obstacles", world.obstacles, world.n_obstacles, "m", "rectangles [x0, y0, x1, y1] (x0 < x1, y0 < y1) inside the world; every cell they overlap is blocked", "-"),
+    P_PATH("world.map", world.map_file, "ASCII map ('#' = wall, first line = top row), relative to the scenario file's folder; sets the grid size", "-"),
+    P_DBL("world.obstacle_density", world.obstacle_density, 0, CLOSED(0), OPEN(0.9), "", "fraction of cells blocked at random", CHOSEN),
+
+    /* crowd */
+    P_I64("crowd.agents", agents, 0, CLOSED(0), CLOSED(1e8), "", "number of agents; if > 0 it is used and crowd.density must not be set", "-"),
+    P_DBL("crowd.density", density, 0.1, CLOSED(0), CLOSED(10), "1/m^2", "agents per m^2 of free area, used when crowd.agents is 0 (then it must be > 0)", CHOSEN),
+
+    /* mobility.random_waypoint */
+    P_DBL("mobility.random_waypoint.fraction", mobility.random_waypoint.fraction, 1, CLOSED(0), CLOSED(1), "", "share of agents moving by random waypoint (fractions sum to 1)", FRACTION_SRC),
+    P_DBL("mobility.random_waypoint.speed_min_mps", mobility.random_waypoint.speed_min_mps, 0.5, OPEN(0), CLOSED(20), "m/s", "lowest trip speed (speed U[min, max] per trip)", ONE_SIM),
+    P_DBL("mobility.random_waypoint.speed_max_mps", mobility.random_waypoint.speed_max_mps, 1.5, OPEN(0), CLOSED(20), "m/s", "highest trip speed", ONE_SIM),
+    P_DBL("mobility.random_waypoint.pause_min_s", mobility.random_waypoint.pause_min_s, 0, CLOSED(0), CLOSED(1e6), "s", "shortest pause after arrival (pause U[min, max])", ONE_SIM),
+    P_DBL("mobility.random_waypoint.pause_max_s", mobility.random_waypoint.pause_max_s, 120, CLOSED(0), CLOSED(1e6), "s", "longest pause after arrival", ONE_SIM),
+
+    /* mobility.stop_and_go */
+    P_DBL("mobility.stop_and_go.fraction", mobility.stop_and_go.fraction, 0, CLOSED(0), CLOSED(1), "", "share of agents walking short stretches between long stops", FRACTION_SRC),
+    P_DBL("mobility.stop_and_go.speed_min_mps", mobility.stop_and_go.speed_min_mps, 0.8, OPEN(0), CLOSED(20), "m/s", "lowest walking speed", BOHANNON),
+    P_DBL("mobility.stop_and_go.speed_max_mps", mobility.stop_and_go.speed_max_mps, 1.4, OPEN(0), CLOSED(20), "m/s", "highest walking speed", BOHANNON),
+    P_DBL("mobility.stop_and_go.walk_mean_m", mobility.stop_and_go.walk_mean_m, 10, OPEN(0), CLOSED(1e4), "m", "mean length of a walk (exponential)", CHOSEN),
+    P_DBL("mobility.stop_and_go.pause_xmin_s", mobility.stop_and_go.pause_xmin_s, 10, OPEN(0), CLOSED(1e5), "s", "Pareto scale (shortest stop)", CHOSEN),
+    P_DBL("mobility.stop_and_go.pause_alpha", mobility.stop_and_go.pause_alpha, 1.5, OPEN(0), CLOSED(10), "", "Pareto tail exponent of stops, P(T > t) = (t / xmin)^-alpha", RHEE),
+    P_DBL("mobility.stop_and_go.pause_max_s", mobility.stop_and_go.pause_max_s, 3600, CLOSED(1), CLOSED(1e6), "s", "truncation of stops (>= pause_xmin_s)", CHOSEN),
+
+    /* mobility.crowd_seeking */
+    P_DBL("mobility.crowd_seeking.fraction", mobility.crowd_seeking.fraction, 0, CLOSED(0), CLOSED(1), "", "share of agents heading for crowded places", FRACTION_SRC),
+    P_DBL("mobility.crowd_seeking.speed_min_mps", mobility.crowd_seeking.speed_min_mps, 0.8, OPEN(0), CLOSED(20), "m/s", "lowest trip speed", BOHANNON),
+    P_DBL("mobility.crowd_seeking.speed_max_mps", mobility.crowd_seeking.speed_max_mps, 1.4, OPEN(0), CLOSED(20), "m/s", "highest trip speed", BOHANNON),
+    P_DBL("mobility.crowd_seeking.pause_min_s", mobility.crowd_seeking.pause_min_s, 30, CLOSED(0), CLOSED(1e6), "s", "shortest pause at a destination", CHOSEN),
+    P_DBL("mobility.crowd_seeking.pause_max_s", mobility.crowd_seeking.pause_max_s, 300, CLOSED(0), CLOSED(1e6), "s", "longest pause at a destination", CHOSEN),
+    P_DBL("mobility.crowd_seeking.seek_prob", mobility.crowd_seeking.seek_prob, 0.8, CLOSED(0), CLOSED(1), "", "probability that a destination is drawn from the occupancy map (else uniform)", CHOSEN),
+    P_DBL("mobility.crowd_seeking.gamma", mobility.crowd_seeking.gamma, 1.0, CLOSED(0), CLOSED(10), "", "attraction exponent: map cells weighted by occupancy^gamma", CHOSEN),
+    P_DBL("mobility.crowd_seeking.map_cell_m", mobility.crowd_seeking.map_cell_m, 5, OPEN(0), CLOSED(1000), "m", "side of the occupancy map's cells", CHOSEN),
+    P_DBL("mobility.crowd_seeking.refresh_s", mobility.crowd_seeking.refresh_s, 10, OPEN(0), CLOSED(86400), "s", "the occupancy map is the crowd's positions at the last multiple of this period", CHOSEN),
+
+    /* mobility.back_and_forth */
+    P_DBL("mobility.back_and_forth.fraction", mobility.back_and_forth.fraction, 0, CLOSED(0), CLOSED(1), "", "share of agents shuttling between two anchors", FRACTION_SRC),
+    P_DBL("mobility.back_and_forth.speed_min_mps", mobility.back_and_forth.speed_min_mps, 0.8, OPEN(0), CLOSED(20), "m/s", "lowest walking speed", BOHANNON),
+    P_DBL("mobility.back_and_forth.speed_max_mps", mobility.back_and_forth.speed_max_mps, 1.4, OPEN(0), CLOSED(20), "m/s", "highest walking speed", BOHANNON),
+    P_DBL("mobility.back_and_forth.pause_min_s", mobility.back_and_forth.pause_min_s, 10, CLOSED(0), CLOSED(1e6), "s", "shortest pause at an anchor", CHOSEN),
+    P_DBL("mobility.back_and_forth.pause_max_s", mobility.back_and_forth.pause_max_s, 60, CLOSED(0), CLOSED(1e6), "s", "longest pause at an anchor", CHOSEN),
+    P_DBL("mobility.back_and_forth.distance_min_m", mobility.back_and_forth.distance_min_m, 10, OPEN(0), CLOSED(1e6), "m", "shortest straight-line anchor separation (U[min, max])", CHOSEN),
+    P_DBL("mobility.back_and_forth.distance_max_m", mobility.back_and_forth.distance_max_m, 40, OPEN(0), CLOSED(1e6), "m", "longest straight-line anchor separation", CHOSEN),
+
+    /* mobility.random_direction */
+    P_DBL("mobility.random_direction.fraction", mobility.random_direction.fraction, 0, CLOSED(0), CLOSED(1), "", "share of agents in random-direction motion (kinetic-theory checks)", FRACTION_SRC),
+    P_DBL("mobility.random_direction.speed_min_mps", mobility.random_direction.speed_min_mps, 1.0, OPEN(0), CLOSED(20), "m/s", "lowest speed (U[min, max] per agent, fixed for the run)", CHOSEN),
+    P_DBL("mobility.random_direction.speed_max_mps", mobility.random_direction.speed_max_mps, 1.0, OPEN(0), CLOSED(20), "m/s", "highest speed", CHOSEN),
+    P_DBL("mobility.random_direction.turn_mean_s", mobility.random_direction.turn_mean_s, 30, OPEN(0), CLOSED(1e6), "s", "mean time between direction changes (exponential)", CHOSEN),
+
+    /* contact */
+    P_DBL("contact.range_m", contact.range_m, 2.0, OPEN(0), CLOSED(1000), "m", "close-contact distance", "public-health exposure definitions (<= 2 m), FACTS.md"),
+    P_DBL("contact.min_duration_s", contact.min_duration_s, 60, CLOSED(0), CLOSED(1e6), "s", "shortest detected contact", "[chosen] for a PoPI handshake; the public-health rule is 900 s"),
+    P_DBL("contact.bucket_s", contact.bucket_s, 1.0, CLOSED(0.001), CLOSED(3600), "s", "sweep bucket of the proximity engine", "performance only: results do not depend on it"),
+
+    /* radio */
+    P_ENUM("radio.model", radio.model, POPI_RADIO_BLE, radio_models, "unit_disc: every proximity interval is a contact; ble: scans, advertisements, RSSI threshold", CHOSEN),
+    P_DBL("radio.rssi_1m_dbm", radio.rssi_1m_dbm, -59, CLOSED(-120), CLOSED(0), "dBm", "RSSI at 1 m", "iBeacon calibration convention"),
+    P_DBL("radio.path_loss_exponent", radio.path_loss_exponent, 2.0, OPEN(0), CLOSED(10), "", "n of the log-distance model", "log-distance path-loss model, open space"),
+    P_DBL("radio.shadowing_sigma_db", radio.shadowing_sigma_db, 4, CLOSED(0), CLOSED(30), "dB", "sigma of log-normal shadowing per sighting", "log-normal shadowing, static phones"),
+    P_DBL("radio.wall_loss_db", radio.wall_loss_db, 5, CLOSED(0), CLOSED(200), "dB", "loss per obstacle cell crossed", CHOSEN),
+    P_DBL("radio.rssi_threshold_dbm", radio.rssi_threshold_dbm, -65, CLOSED(-150), CLOSED(0), "dBm", "weakest sighting that counts toward a contact", "[derived] mean RSSI at 2 m with the defaults (-59 - 20 log10 2)"),
+    P_DBL("radio.scan_interval_s", radio.scan_interval_s, 4.096, OPEN(0), CLOSED(3600), "s", "period of scan windows", "Android SCAN_MODE_BALANCED, AOSP ScanManager.java"),
+    P_DBL("radio.scan_window_s", radio.scan_window_s, 1.024, OPEN(0), CLOSED(3600), "s", "length of a scan window (<= radio.scan_interval_s)", "Android SCAN_MODE_BALANCED, AOSP ScanManager.java"),
+    P_DBL("radio.adv_interval_s", radio.adv_interval_s, 0.25, CLOSED(0.02), CLOSED(10.24), "s", "advertising interval (plus 0-10 ms advDelay)", "AOSP AdvertiseManager.java ADVERTISE_MODE_BALANCED; Exposure Notification 200-270 ms"),
+    P_DBL("radio.max_gap_s", radio.max_gap_s, 10, CLOSED(0), CLOSED(1e6), "s", "longest gap between sightings inside one contact", "[chosen] about two scan intervals"),
+
+    /* trace */
+    P_PATH("trace.file", trace.file, "contact trace to replay instead of simulating motion (may be gzip), relative to the scenario file's folder; empty = simulate", "-"),
+    P_ENUM("trace.format", trace.format, POPI_TRACE_SOCIOPATTERNS, trace_formats, "sociopatterns: `t i j` per active window; one: ONE `t CONN a b up|down`", "-"),
+    P_DBL("trace.window_s", trace.window_s, 20, OPEN(0), CLOSED(1e6), "s", "length of a SocioPatterns record window", "SocioPatterns 20 s windows"),
+
+    /* analysis */
+    P_INT("analysis.bootstrap", analysis.bootstrap, 1000, CLOSED(0), CLOSED(100000), "", "bootstrap resamples of the power-law p-value (0 = skip)", "Clauset, Shalizi & Newman 2009, DOI 10.1137/070710111"),
+    P_ENUM("analysis.outlier_rule", analysis.outlier_rule, POPI_OUTLIER_ROBUST_Z, outlier_rules, "robust_z: modified z-score of log(1 + x); sigma: mean + k sd", CHOSEN),
+    P_DBL("analysis.outlier_z", analysis.outlier_z, 3.5, OPEN(0), CLOSED(100), "", "threshold of the robust z-score", "Iglewicz & Hoaglin 1993 modified z-score"),
+    P_DBL("analysis.outlier_sigma", analysis.outlier_sigma, 3, OPEN(0), CLOSED(100), "", "k of the mean + k sd rule", "the seed's 3-sigma rule"),
+    P_I64("analysis.max_samples", analysis.max_samples, 100000, CLOSED(100), CLOSED(1e9), "", "largest sample fitted; larger samples are thinned deterministically", CHOSEN),
+
+    /* output */
+    P_BOOL("output.contacts", out_contacts, true, "write /contacts/events", "-"),
+    P_BOOL("output.proximity", out_proximity, true, "write /contacts/proximity (geometric intervals)", "-"),
+    P_DBL("output.cumulative_step_s", cumulative_step_s, 60, OPEN(0), CLOSED(1e6), "s", "sampling step of /contacts/cumulative", CHOSEN),
+};
+// clang-format on
+
+const popi_param_t *popi_scenario_params(size_t *n)
+{
+    if (n) *n = sizeof table / sizeof table[0];
+    return table;
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# End-to-end checks of the `popi` command line: help and exit codes, every malformed scenario
+# (exit 2, message naming the key, no output file), unreadable inputs, unwritable output,
+# --set overrides, byte-identical datasets with 1 and 2 threads, trace replay, and that the file
+# reads with h5py alone. Prints "N passed, M failed" and exits non-zero on any failure.
+set -u
+POPI=$1
+SRC=$2
+TMP=$(mktemp -d /tmp/popi-cli-XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_exit() { # want cmd...
+  local want=$1; shift
+  "$@" >"$TMP/out.txt" 2>"$TMP/err.txt"
+  local got=$?
+  if [ "$got" -eq "$want" ]; then ok; else bad "exit $got (want $want): $* :: $(head -c 300 "$TMP/err.txt")"; fi
+}
+no_output() { # path
+  if ls "$1" "$1".tmp.* >/dev/null 2>&1; then bad "output left behind: $(ls "$1"*)"; else ok; fi
+}
+
+# --- help and usage ---------------------------------------------------------------------------
+expect_exit 0 "$POPI" --help
+expect_exit 0 "$POPI" version
+grep -q "popi-sim" "$TMP/out.txt" && ok || bad "version text"
+expect_exit 0 "$POPI" run --help
+grep -q -- "--threads" "$TMP/out.txt" && ok || bad "run --help lacks --threads"
+expect_exit 0 "$POPI" params --help
+expect_exit 0 "$POPI" version --help
+expect_exit 0 "$POPI" params
+for key in crowd.density radio.scan_interval_s mobility.stop_and_go.pause_alpha contact.range_m; do
+  grep -q "$key" "$TMP/out.txt" && ok || bad "popi params lacks $key"
+done
+expect_exit 2 "$POPI"
+expect_exit 2 "$POPI" frobnicate
+expect_exit 2 "$POPI" run
+expect_exit 2 "$POPI" run "$SRC/tests/scenarios/small.json"
+expect_exit 2 "$POPI" run "$SRC/tests/scenarios/small.json" -o "$TMP/x.h5" --threads 0
+no_output "$TMP/x.h5"
+
+# --- every malformed scenario: exit 2, the key in the message, no output ------------------------
+n_bad=0
+while IFS=$'\t' read -r file key; do
+  [ -z "$file" ] && continue
+  case "$file" in \#*) continue ;; esac
+  n_bad=$((n_bad + 1))
+  out="$TMP/bad-$n_bad.h5"
+  "$POPI" run "$SRC/tests/scenarios/bad/$file" -o "$out" >/dev/null 2>"$TMP/err.txt"
+  rc=$?
+  [ $rc -eq 2 ] && ok || bad "$file: exit $rc, want 2"
+  grep -qF -- "$key" "$TMP/err.txt" && ok || bad "$file: message lacks '$key': $(cat "$TMP/err.txt")"
+  no_output "$out"
+done <"$SRC/tests/scenarios/bad/expect.tsv"
+[ "$n_bad" -ge 15 ] && ok || bad "only $n_bad malformed scenarios"
+
+# --- bad overrides and inputs --------------------------------------------------------------------
+expect_exit 2 "$POPI" run "$SRC/tests/scenarios/small.json" -o "$TMP/s.h5" --set crowd.densty=0.2
+grep -q "crowd.density" "$TMP/err.txt" && ok || bad "no suggestion for crowd.densty"
+no_output "$TMP/s.h5"
+expect_exit 2 "$POPI" run "$SRC/tests/scenarios/small.json" -o "$TMP/s.h5" --set contact.range_m=-1
+grep -q "contact.range_m" "$TMP/err.txt" && ok || bad "range error lacks the key"
+expect_exit 2 "$POPI" run "$TMP/missing.json" -o "$TMP/s.h5"
+grep -q "missing.json" "$TMP/err.txt" && ok || bad "missing scenario not named"
+cat >"$TMP/notrace.json" <<JSON
+{ "trace": { "file": "does-not-exist.txt" } }
+JSON
+expect_exit 2 "$POPI" run "$TMP/notrace.json" -o "$TMP/t.h5"
+grep -q "does-not-exist.txt" "$TMP/err.txt" && ok || bad "unreadable trace not named"
+no_output "$TMP/t.h5"
+printf '10 1 2\n30 1 x\n' >"$TMP/badtrace.txt"
+cat >"$TMP/badtrace.json" <<JSON
+{ "trace": { "file": "badtrace.txt" } }
+JSON
+expect_exit 2 "$POPI" run "$TMP/badtrace.json" -o "$TMP/t.h5"
+grep -q "badtrace.txt:2:" "$TMP/err.txt" && ok || bad "bad trace line not named: $(cat "$TMP/err.txt")"
+no_output "$TMP/t.h5"
+cat >"$TMP/nomap.json" <<JSON
+{ "world": { "map": "nope.txt" } }
+JSON
+expect_exit 2 "$POPI" run "$TMP/nomap.json" -o "$TMP/m.h5"
+grep -q "nope.txt" "$TMP/err.txt" && ok || bad "missing map not named"
+no_output "$TMP/m.h5"
+# output folder missing: exit 3, nothing written
+expect_exit 3 "$POPI" run "$SRC/tests/scenarios/small.json" -q -o "$TMP/no/such/dir/o.h5" --set run.duration_s=60
+grep -q "no/such/dir" "$TMP/err.txt" && ok || bad "unwritable output not named"
+# a full disk: a 200 kB tmpfs (needs root; skipped with a notice otherwise)
+mkdir -p "$TMP/full"
+if mount -t tmpfs -o size=200k tmpfs "$TMP/full" 2>/dev/null; then
+  expect_exit 3 "$POPI" run "$SRC/tests/scenarios/small.json" -q -o "$TMP/full/o.h5"
+  grep -qi "disk full\|cannot" "$TMP/err.txt" && ok || bad "full disk message: $(cat "$TMP/err.txt")"
+  no_output "$TMP/full/o.h5"
+  umount "$TMP/full"
+else
+  echo "notice: cannot mount a tmpfs here; the full-disk check did not run"
+fi
+
+# --- a real run, twice, with 1 and 2 threads ------------------------------------------------------
+expect_exit 0 "$POPI" run "$SRC/tests/scenarios/small.json" -o "$TMP/a.h5" --threads 1
+grep -q "detected contacts" "$TMP/out.txt" && ok || bad "summary lacks contacts"
+grep -q "peak memory" "$TMP/out.txt" && ok || bad "summary lacks peak memory"
+expect_exit 0 "$POPI" run "$SRC/tests/scenarios/small.json" -o "$TMP/b.h5" --threads 2 -q
+[ ! -s "$TMP/out.txt" ] && ok || bad "-q still printed"
+for ds in /contacts/events /contacts/proximity /contacts/per_agent /contacts/cumulative /contacts/durations /contacts/fit; do
+  h5dump -d "$ds" "$TMP/a.h5" >"$TMP/da.txt" 2>&1
+  h5dump -d "$ds" "$TMP/b.h5" >"$TMP/db.txt" 2>&1
+  sed -i 1d "$TMP/da.txt" "$TMP/db.txt" # the first line names the file
+  if cmp -s "$TMP/da.txt" "$TMP/db.txt" && grep -q DATASET "$TMP/da.txt"; then ok; else bad "$ds differs between 1 and 2 threads"; fi
+done
+h5diff -c "$TMP/a.h5" "$TMP/b.h5" /contacts /contacts >"$TMP/diff.txt" 2>&1 && ok || bad "h5diff /contacts: $(head -5 "$TMP/diff.txt")"
+# --set overrides land in the stored scenario
+expect_exit 0 "$POPI" run "$SRC/tests/scenarios/small.json" -q -o "$TMP/c.h5" --seed 99 --set crowd.agents=40 --set run.duration_s=120
+h5dump -a /agents "$TMP/c.h5" | grep -q "(0): 40" && ok || bad "--set crowd.agents not applied"
+h5dump -a /seed "$TMP/c.h5" | grep -q "(0): 99" && ok || bad "--seed not applied"
+
+# --- trace replay ---------------------------------------------------------------------------------
+expect_exit 0 "$POPI" run "$SRC/tests/scenarios/sfhh.json" -o "$TMP/sfhh.h5"
+grep -qE "agents +403" "$TMP/out.txt" && ok || bad "SFHH replay: $(head -3 "$TMP/out.txt")"
+
+# --- readable by h5py alone -----------------------------------------------------------------------
+if /usr/bin/python3 -c "import h5py" 2>/dev/null; then
+  /usr/bin/python3 - "$TMP/a.h5" <<'PY' && ok || bad "h5py could not read the file"
+import json, sys, h5py
+f = h5py.File(sys.argv[1], "r")
+ev = f["/contacts/events"]
+assert set(ev.dtype.names) >= {"t_start", "t_end", "i", "j", "rssi_dbm"}, ev.dtype.names
+assert ev.attrs["t_start.unit"] in (b"s", "s")
+assert len(ev) > 0 and (ev["t_end"] >= ev["t_start"]).all() and (ev["i"] < ev["j"]).all()
+pa = f["/contacts/per_agent"]
+assert len(pa) == 90 and pa["events"].sum() == 2 * len(ev)
+sc = json.loads(f.attrs["scenario"])
+assert sc["crowd"]["agents"] == 90 and int(f.attrs["seed"]) == 7
+cum = f["/contacts/cumulative"]
+assert cum["total"][-1] == len(ev)
+fit = f["/contacts/fit"]
+assert len(fit) == 2
+PY
+else
+  bad "python3-h5py missing (scripts/install-deps.sh installs it)"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
