@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_math.h> /* M_PI, M_LN2, M_SQRT1_2 (not in strict C11) */
 #include <gsl/gsl_multimin.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_sf_erf.h>
@@ -604,7 +605,7 @@ static double dpl_draw(const dpl_table_t *t, double alpha, double xmin, double v
 {
     if (v <= t->S[DPL_TABLE]) {
         double k0 = xmin + DPL_TABLE, x = floor((k0 - 0.5) * pow(v / t->S[DPL_TABLE], -1.0 / (alpha - 1.0)) + 0.5);
-        return fmin(fmax(x, k0), 1e300); /* alpha near 1 can overflow: keep the value finite */
+        return fmin(fmax(x, k0), 9007199254740992.0); /* 2^53: alpha near 1 overflows; stay integral */
     }
     size_t lo = 0, hi = DPL_TABLE; /* S[lo] >= v > S[hi] */
     while (hi - lo > 1) {

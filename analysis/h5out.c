@@ -295,7 +295,7 @@ popi_err_t popi_h5_commit(popi_h5_t *h)
 
 void popi_h5_abort(popi_h5_t *h)
 {
-    if (!h) return;
+    if (!h || !h->tmp_path) return; /* zeroed or already committed/aborted: nothing is open */
     if (h->file > 0) H5Fclose(h->file);
     h->file = H5I_INVALID_HID;
     if (h->fd >= 0) close(h->fd);

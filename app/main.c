@@ -93,6 +93,10 @@ static void print_summary(const popi_run_summary_t *s, const char *out)
         printf("  %-28s alpha %.3f +- %.3f, x_min %.1f s, p %.3f; LR vs log-normal R %.2f (p %.3g)\n",
                "power law, durations", d->alpha, d->alpha_se, d->xmin, d->p_value, d->vs_lognormal.R,
                d->vs_lognormal.p);
+    if (!s->from_trace)
+        printf("  %-28s %llu tested, %llu solved exactly, %llu buckets\n", "candidate pairs",
+               (unsigned long long)s->engine.pairs_tested, (unsigned long long)s->engine.pairs_solved,
+               (unsigned long long)s->engine.buckets);
     printf("  %-28s %.2f s (CPU %.2f s)\n", "wall time", s->wall_s, s->cpu_s);
     printf("  %-28s %.1f MB\n", "peak memory", (double)s->peak_rss_kb / 1024.0);
     if (out) printf("  %-28s %s\n", "output", out);

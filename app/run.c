@@ -54,6 +54,10 @@ static bool pairset_insert(pairset_t *s, uint64_t key)
 
 /* ---------------------------------------------------------------------------------------------- */
 
+/* Up to this many agents the distinct pairs are a triangular bitset (n^2/16 bytes, 56 MB at the
+ * limit): constant time and cache-friendly; beyond it, a hash set of the pairs actually seen. */
+#define PAIRBITS_MAX 30000u
+
 typedef struct {
     const popi_scenario_t *s;
     popi_run_opts_t opts;
@@ -72,7 +76,8 @@ typedef struct {
     popi_contact_vec_t events, prox;
     uint32_t *ev_count, *partners;
     double *ctime;
-    pairset_t pairs;
+    pairset_t pairs;   /* distinct pairs in large crowds */
+    uint64_t *pairbits; /* distinct pairs as a triangular bitset in crowds up to PAIRBITS_MAX */
     double *durations;
     size_t n_dur, dur_cap;
     uint64_t *cum_bins;
@@ -89,7 +94,15 @@ static void on_contact(void *ctx, const popi_contact_t *c)
     double d = popi_time_to_s(c->t_end - c->t_start);
     r->ctime[c->i] += d;
     r->ctime[c->j] += d;
-    if (pairset_insert(&r->pairs, ((uint64_t)c->i << 32) | c->j)) {
+    bool fresh;
+    if (r->pairbits) {
+        uint64_t k = (uint64_t)c->j * (c->j - 1) / 2 + c->i, bit = UINT64_C(1) << (k & 63);
+        fresh = !(r->pairbits[k >> 6] & bit);
+        r->pairbits[k >> 6] |= bit;
+    } else {
+        fresh = pairset_insert(&r->pairs, ((uint64_t)c->i << 32) | c->j);
+    }
+    if (fresh) {
         r->partners[c->i]++;
         r->partners[c->j]++;
     }
@@ -180,6 +193,7 @@ static void alloc_accumulators(run_t *r)
     r->ev_count = popi_xcalloc(r->n, sizeof *r->ev_count);
     r->partners = popi_xcalloc(r->n, sizeof *r->partners);
     r->ctime = popi_xcalloc(r->n, sizeof *r->ctime);
+    if (r->n <= PAIRBITS_MAX) r->pairbits = popi_xcalloc(((uint64_t)r->n * r->n / 2) / 64 + 1, sizeof *r->pairbits);
     r->step = popi_time_from_s(r->s->cumulative_step_s);
     if (r->step < 1) r->step = 1;
     r->n_bins = (size_t)((r->t_end + r->step - 1) / r->step) + 1;
@@ -403,12 +417,13 @@ static popi_err_t write_contacts(popi_h5_t *h, const popi_h5_table_t *t, popi_co
     return rc;
 }
 
-static popi_err_t record(run_t *r, const popi_agent_row_t *rows, const fit_row_t fits[2])
+static popi_err_t record(run_t *r, popi_h5_t *hp, const popi_agent_row_t *rows, const fit_row_t fits[2])
 {
     const popi_scenario_t *s = r->s;
-    popi_h5_t h;
-    popi_err_t rc = popi_h5_create(&h, r->opts.out_path);
-    if (rc) return rc;
+    popi_h5_t h = *hp;
+    popi_err_t rc;
+    memset(hp, 0, sizeof *hp);
+    hp->fd = -1;
     char *json = popi_scenario_to_json(s);
     if ((rc = popi_h5_attr_str(&h, "/", "scenario", json))) goto fail;
     if ((rc = popi_h5_attr_u64(&h, "/", "seed", s->seed))) goto fail;
@@ -497,6 +512,7 @@ static void run_destroy(run_t *r)
     free(r->partners);
     free(r->ctime);
     free(r->pairs.slot);
+    free(r->pairbits);
     free(r->durations);
     free(r->cum_bins);
 }
@@ -514,8 +530,17 @@ popi_err_t popi_run_execute(const popi_scenario_t *s, const popi_run_opts_t *opt
     *fail = POPI_RUN_FAIL_INPUT;
     popi_agent_row_t *rows = NULL;
     fit_row_t fits[2];
+    popi_h5_t h;
+    memset(&h, 0, sizeof h);
+    h.fd = -1;
+    popi_err_t rc;
+    /* phase 0: claim the output (a missing or read-only folder fails before any work) */
+    if (opts->out_path && (rc = popi_h5_create(&h, opts->out_path))) {
+        *fail = POPI_RUN_FAIL_OUTPUT;
+        goto out;
+    }
     /* phase 1: build */
-    popi_err_t rc = (s->trace.file && s->trace.file[0]) ? build_trace(&r) : build_simulated(&r);
+    rc = (s->trace.file && s->trace.file[0]) ? build_trace(&r) : build_simulated(&r);
     if (rc) goto out;
     alloc_accumulators(&r);
     /* phase 2: simulate */
@@ -526,7 +551,7 @@ popi_err_t popi_run_execute(const popi_scenario_t *s, const popi_run_opts_t *opt
     if ((rc = analyse(&r, rows, sum, fits))) goto out;
     /* phase 4: record */
     *fail = POPI_RUN_FAIL_OUTPUT;
-    if (opts->out_path && (rc = record(&r, rows, fits))) goto out;
+    if (opts->out_path && (rc = record(&r, &h, rows, fits))) goto out;
     *fail = POPI_RUN_FAIL_NONE;
     sum->agents = r.n;
     sum->contacts = r.n_events;
@@ -540,6 +565,7 @@ out:
     sum->wall_s = now_s(CLOCK_MONOTONIC) - w0;
     sum->cpu_s = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     sum->peak_rss_kb = popi_run_peak_rss_kb();
+    popi_h5_abort(&h);
     free(rows);
     run_destroy(&r);
     return rc;

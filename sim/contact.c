@@ -91,46 +91,49 @@ bool popi_contact_solve(double px, double py, double vx, double vy, double r, do
     double A = vx * vx + vy * vy;
     double B = 2.0 * (px * vx + py * vy);
     double C = px * px + py * py - r * r;
-    /* closest approach inside [0, span] */
-    double ts = A > 0.0 ? -B / (2.0 * A) : 0.0;
-    if (ts < 0.0) ts = 0.0;
-    if (ts > span) ts = span;
-    double cx = px + vx * ts, cy = py + vy * ts;
-    *dmin = sqrt(cx * cx + cy * cy);
     bool in0 = C <= 0.0;
-    double ex = px + vx * span, ey = py + vy * span;
-    bool in1 = ex * ex + ey * ey - r * r <= 0.0;
-    if (A <= 0.0) {
-        if (!in0) return false;
-        *a = 0.0;
-        *b = span;
+    /* the common case first: outside at the start and never closer than r (no square roots) */
+    if (!in0) {
+        if (A <= 0.0 || B >= 0.0) goto miss; /* still, or moving apart */
+        double ts = -B / (2.0 * A);
+        double tc = ts < span ? ts : span;
+        double cx = px + vx * tc, cy = py + vy * tc;
+        if (cx * cx + cy * cy > r * r) goto miss;
+    }
+    {
+        double ts = A > 0.0 ? -B / (2.0 * A) : 0.0;
+        if (ts < 0.0) ts = 0.0;
+        if (ts > span) ts = span;
+        double cx = px + vx * ts, cy = py + vy * ts;
+        *dmin = sqrt(cx * cx + cy * cy);
+        double ex = px + vx * span, ey = py + vy * span;
+        bool in1 = ex * ex + ey * ey - r * r <= 0.0;
+        if (A <= 0.0) {
+            *a = 0.0;
+            *b = span;
+            return true;
+        }
+        double disc = B * B - 4.0 * A * C;
+        double t1, t2;
+        if (disc < 0.0) {
+            t1 = t2 = ts; /* tangent within rounding: the closest point is in range */
+        } else {
+            double sq = sqrt(disc);
+            double q = -0.5 * (B + (B >= 0.0 ? sq : -sq));
+            double r1 = q / A, r2 = q != 0.0 ? C / q : r1;
+            t1 = r1 < r2 ? r1 : r2;
+            t2 = r1 < r2 ? r2 : r1;
+        }
+        /* endpoint membership decides clipping, so that continuity tests compare exact values */
+        double lo = in0 ? 0.0 : (t1 < 0.0 ? 0.0 : t1);
+        double hi = in1 ? span : (t2 > span ? span : t2);
+        if (hi < lo) hi = lo; /* a touch */
+        *a = lo;
+        *b = hi;
         return true;
     }
-    if (*dmin > r && !in0 && !in1) return false;
-    double disc = B * B - 4.0 * A * C;
-    double t1, t2;
-    if (disc < 0.0) {
-        /* tangent within rounding: the closest point is in range */
-        t1 = t2 = ts;
-    } else {
-        double sq = sqrt(disc);
-        double q = -0.5 * (B + (B >= 0.0 ? sq : -sq));
-        double r1 = q / A, r2 = q != 0.0 ? C / q : r1;
-        t1 = r1 < r2 ? r1 : r2;
-        t2 = r1 < r2 ? r2 : r1;
-    }
-    /* endpoint membership decides clipping, so that continuity tests compare exact values */
-    double lo = in0 ? 0.0 : (t1 < 0.0 ? 0.0 : t1);
-    double hi = in1 ? span : (t2 > span ? span : t2);
-    if (!in0 && t2 < 0.0) return false;
-    if (!in1 && t1 > span) return false;
-    if (hi < lo) {
-        if (in0 || in1 || *dmin <= r) hi = lo; /* a touch */
-        else return false;
-    }
-    *a = lo;
-    *b = hi;
-    return true;
+miss:
+    return false;
 }
 
 /* Solve a pair over its pieces, appending merged in-range intervals to buf. */
@@ -332,7 +335,15 @@ static inline void test_pair(const popi_contact_engine_t *e, uint32_t a, uint32_
     double dx = e->px[b] - e->px[a], dy = e->py[b] - e->py[a];
     double lim = e->r + e->reach[a] + e->reach[b];
     buf->tested++;
-    if (dx * dx + dy * dy > lim * lim) return;
+    double d2 = dx * dx + dy * dy;
+    if (d2 > lim * lim) return;
+    if (e->reach[a] == 0.0 && e->reach[b] == 0.0) { /* both still: the distance is constant */
+        if (d2 > e->r2) return;
+        POPI_GROW(buf->v, buf->cap, buf->n + 1);
+        buf->v[buf->n++] = (hit_t){a < b ? ((uint64_t)a << 32) | b : ((uint64_t)b << 32) | a, 0.0, span,
+                                   sqrt(d2)};
+        return;
+    }
     if (a < b) solve_pair(e, a, b, span, buf);
     else solve_pair(e, b, a, span, buf);
 }

@@ -99,7 +99,8 @@ popi_contact_stats_t popi_contact_stats(const popi_contact_engine_t *e);
 /**
  * Exact in-range intervals of two linear motions on [0, span] (s): relative position p + v*t,
  * range r. Writes at most one interval [*a, *b] and returns true if |p + v t| <= r somewhere in
- * [0, span]. Also reports the minimum distance over [0, span] in *dmin. Exposed for tests.
+ * [0, span], and then the minimum distance over [0, span] in *dmin (untouched on false: most
+ * candidate pairs miss, and a miss costs no square root). Exposed for tests.
  */
 bool popi_contact_solve(double px, double py, double vx, double vy, double r, double span, double *a,
                         double *b, double *dmin);
