@@ -16,7 +16,6 @@
  */
 #include "popi/fit.h"
 
-#include <float.h>
 #include <igraph.h>
 #include <math.h>
 #include <stdlib.h>
@@ -40,7 +39,7 @@ enum {
     OPT_MAX_ITER = 4000    /* Nelder-Mead iterations per start */
 };
 
-/* Bounds of the truncated power law search (alpha, lambda x_min); see tpl_fit(). */
+/* Bounds of the truncated power law search over alpha (see tpl_nll). */
 #define TPL_ALPHA_LO (-10.0)
 #define TPL_ALPHA_HI 20.0
 #define OPT_PENALTY 1e300
@@ -209,7 +208,7 @@ static double clamp_box(double *p, double lo, double hi)
 }
 
 /* ---------------------------------------------------------------------------------------------
- * The power-law estimator: igraph, or the bounded continuous scan
+ * The power-law estimator: igraph (discrete) or the exact continuous x_min scan
  * ------------------------------------------------------------------------------------------- */
 
 typedef struct {

@@ -4,8 +4,10 @@
  *
  * The event queue drives the simulation: a periodic sweep event advances the contact engine
  * (which emits closed intervals into the run's accumulators) and reports progress. Accumulators
- * keep per-agent counts, distinct partners (a hash set of pair keys), durations and a histogram
- * of contact start times; the full event lists are kept only when the scenario asks to write them.
+ * keep per-agent counts, distinct partners (a bitset or a hash set of pair keys), a uniform
+ * reservoir sample of contact durations (at most analysis.max_samples, for the fit) and a
+ * histogram of contact start times; the full event lists are kept only when the scenario asks to
+ * write them, so memory stays bounded by the crowd, not by the number of contacts.
  */
 #include "popi/run.h"
 
@@ -78,8 +80,10 @@ typedef struct {
     double *ctime;
     pairset_t pairs;   /* distinct pairs in large crowds */
     uint64_t *pairbits; /* distinct pairs as a triangular bitset in crowds up to PAIRBITS_MAX */
-    double *durations;
-    size_t n_dur, dur_cap;
+    double *durations; /* reservoir sample (Vitter's algorithm R) of contact durations, s */
+    size_t n_dur, dur_cap, dur_max;
+    uint64_t n_dur_seen;
+    popi_rng_t sampling;
     uint64_t *cum_bins;
     size_t n_bins;
     uint64_t n_events, n_prox;
@@ -106,8 +110,14 @@ static void on_contact(void *ctx, const popi_contact_t *c)
         r->partners[c->i]++;
         r->partners[c->j]++;
     }
-    POPI_GROW(r->durations, r->dur_cap, r->n_dur + 1);
-    r->durations[r->n_dur++] = d;
+    r->n_dur_seen++;
+    if (r->n_dur < r->dur_max) {
+        POPI_GROW(r->durations, r->dur_cap, r->n_dur + 1);
+        r->durations[r->n_dur++] = d;
+    } else {
+        uint64_t k = popi_rng_below(&r->sampling, r->n_dur_seen);
+        if (k < r->dur_max) r->durations[k] = d;
+    }
     size_t bin = (size_t)(c->t_start / r->step);
     if (bin >= r->n_bins) bin = r->n_bins - 1;
     r->cum_bins[bin]++;
@@ -193,6 +203,8 @@ static void alloc_accumulators(run_t *r)
     r->ev_count = popi_xcalloc(r->n, sizeof *r->ev_count);
     r->partners = popi_xcalloc(r->n, sizeof *r->partners);
     r->ctime = popi_xcalloc(r->n, sizeof *r->ctime);
+    r->dur_max = (size_t)r->s->analysis.max_samples;
+    popi_rng_init(&r->sampling, r->s->seed, r->opts.run_index, POPI_STREAM_SAMPLING);
     if (r->n <= PAIRBITS_MAX) r->pairbits = popi_xcalloc(((uint64_t)r->n * r->n / 2) / 64 + 1, sizeof *r->pairbits);
     r->step = popi_time_from_s(r->s->cumulative_step_s);
     if (r->step < 1) r->step = 1;
@@ -251,24 +263,6 @@ static fit_row_t fit_row(uint8_t q, const popi_powerlaw_fit_t *f, const popi_rob
     return row;
 }
 
-/* Deterministic thinning to at most max samples (partial Fisher-Yates on the analysis stream). */
-static double *thin(const double *x, size_t n, size_t max, popi_rng_t *rng, size_t *n_out)
-{
-    double *c = popi_xmalloc((n ? n : 1) * sizeof *c);
-    memcpy(c, x, n * sizeof *c);
-    if (n > max) {
-        for (size_t k = 0; k < max; k++) {
-            size_t j = k + (size_t)popi_rng_below(rng, n - k);
-            double t = c[k];
-            c[k] = c[j];
-            c[j] = t;
-        }
-        n = max;
-    }
-    *n_out = n;
-    return c;
-}
-
 static popi_err_t analyse(run_t *r, popi_agent_row_t *rows, popi_run_summary_t *sum, fit_row_t fits[2])
 {
     const popi_scenario_t *s = r->s;
@@ -293,8 +287,8 @@ static popi_err_t analyse(run_t *r, popi_agent_row_t *rows, popi_run_summary_t *
     popi_rng_init(&rng, s->seed, r->opts.run_index, POPI_STREAM_ANALYSIS);
     rc = popi_fit_powerlaw(ev, r->n, true, s->analysis.bootstrap, &rng, &sum->fit_events);
     if (!rc) {
-        size_t nd;
-        double *d = thin(r->durations, r->n_dur, (size_t)s->analysis.max_samples, &rng, &nd);
+        const double *d = r->durations;
+        size_t nd = r->n_dur;
         rc = popi_fit_powerlaw(d, nd, false, s->analysis.bootstrap, &rng, &sum->fit_durations);
         if (!rc && nd > 0) {
             rc = popi_fit_robust(d, nd, (popi_outlier_rule_t)s->analysis.outlier_rule, thr, NULL, &rb_dur);
@@ -302,7 +296,6 @@ static popi_err_t analyse(run_t *r, popi_agent_row_t *rows, popi_run_summary_t *
             memset(&rb_dur, 0, sizeof rb_dur);
             rb_dur.median = rb_dur.mad = rb_dur.lo = rb_dur.hi = NAN;
         }
-        free(d);
     }
     popi_rng_destroy(&rng);
     if (rc) goto done;
@@ -359,7 +352,7 @@ static const popi_h5_field_t fit_fields[] = {
     F(fit_row_t, quantity, POPI_H5_U8, "1", "0 = detected contacts per agent, 1 = contact durations (s)"),
     F(fit_row_t, discrete, POPI_H5_U8, "1", "1 if the discrete power law was fitted"),
     F(fit_row_t, ok, POPI_H5_U8, "1", "0 if there were too few positive values to fit"),
-    F(fit_row_t, n, POPI_H5_U64, "1", "positive values fitted (after thinning to analysis.max_samples)"),
+    F(fit_row_t, n, POPI_H5_U64, "1", "positive values fitted (durations: a uniform sample of at most analysis.max_samples)"),
     F(fit_row_t, n_tail, POPI_H5_U64, "1", "values >= x_min"),
     F(fit_row_t, alpha, POPI_H5_F64, "1", "power-law exponent (MLE)"),
     F(fit_row_t, alpha_se, POPI_H5_F64, "1", "standard error of alpha, (alpha-1)/sqrt(n_tail)"),
@@ -458,18 +451,21 @@ static popi_err_t record(run_t *r, popi_h5_t *hp, const popi_agent_row_t *rows, 
         free(cum);
         if (rc) goto fail;
     }
-    {
-        double *d = popi_xmalloc((r->n_dur ? r->n_dur : 1) * sizeof *d);
-        memcpy(d, r->durations, r->n_dur * sizeof *d);
-        /* durations in the order of /contacts/events: sort the same way when events are kept */
-        if (s->out_contacts)
-            for (size_t k = 0; k < r->events.n; k++)
-                d[k] = popi_time_to_s(r->events.v[k].t_end - r->events.v[k].t_start);
-        rc = popi_h5_write_f64(&h, "/contacts/durations", d, r->n_dur, "s",
-                               "durations of detected contacts (in the order of /contacts/events)");
+    if (s->out_contacts) { /* every duration, in the order of /contacts/events */
+        double *d = popi_xmalloc((r->events.n ? r->events.n : 1) * sizeof *d);
+        for (size_t k = 0; k < r->events.n; k++)
+            d[k] = popi_time_to_s(r->events.v[k].t_end - r->events.v[k].t_start);
+        rc = popi_h5_write_f64(&h, "/contacts/durations", d, r->events.n, "s",
+                               "durations of detected contacts, in the order of /contacts/events");
         free(d);
-        if (rc) goto fail;
+    } else { /* the events were not kept: the uniform sample the fit used */
+        char desc[200];
+        snprintf(desc, sizeof desc,
+                 "uniform random sample (reservoir) of %zu of the %llu detected contact durations",
+                 r->n_dur, (unsigned long long)r->n_dur_seen);
+        rc = popi_h5_write_f64(&h, "/contacts/durations", r->durations, r->n_dur, "s", desc);
     }
+    if (rc) goto fail;
     if ((rc = popi_h5_write_table(&h, &t_fit, fits, 2))) goto fail;
     free(json);
     return popi_h5_commit(&h);
@@ -514,6 +510,7 @@ static void run_destroy(run_t *r)
     free(r->pairs.slot);
     free(r->pairbits);
     free(r->durations);
+    popi_rng_destroy(&r->sampling);
     free(r->cum_bins);
 }
 

@@ -71,6 +71,9 @@ struct popi_contact_engine {
     size_t cell_cap;
     uint32_t *cell_agents;
     uint32_t *agent_cell;
+    /* agents in cell order (structure of arrays, so the candidate scan reads memory in order) */
+    double *sx, *sy, *sr, *svx, *svy;
+    uint8_t *single; /* 1 if the agent moves on one piece over the whole bucket */
     /* hits */
     hitbuf_t *tbuf;
     hit_t *hits, *hits_tmp;
@@ -221,6 +224,12 @@ popi_err_t popi_contact_create(popi_contact_engine_t **out, const popi_contact_c
     e->piece_off = popi_xmalloc((n + 1) * sizeof *e->piece_off);
     e->cell_agents = popi_xmalloc((n + 1) * sizeof *e->cell_agents);
     e->agent_cell = popi_xmalloc((n + 1) * sizeof *e->agent_cell);
+    e->sx = popi_xmalloc((n + 1) * sizeof *e->sx);
+    e->sy = popi_xmalloc((n + 1) * sizeof *e->sy);
+    e->sr = popi_xmalloc((n + 1) * sizeof *e->sr);
+    e->svx = popi_xmalloc((n + 1) * sizeof *e->svx);
+    e->svy = popi_xmalloc((n + 1) * sizeof *e->svy);
+    e->single = popi_xmalloc((n + 1) * sizeof *e->single);
     e->tbuf = popi_xcalloc((size_t)threads, sizeof *e->tbuf);
     *out = e;
     return POPI_OK;
@@ -237,6 +246,12 @@ void popi_contact_free(popi_contact_engine_t *e)
     free(e->cell_start);
     free(e->cell_agents);
     free(e->agent_cell);
+    free(e->sx);
+    free(e->sy);
+    free(e->sr);
+    free(e->svx);
+    free(e->svy);
+    free(e->single);
     if (e->tbuf)
         for (int t = 0; t < e->threads; t++) free(e->tbuf[t].v);
     free(e->tbuf);
@@ -327,25 +342,63 @@ static void build_grid(popi_contact_engine_t *e, double max_reach)
     for (uint32_t a = 0; a < e->n; a++) e->cell_agents[e->cell_start[e->agent_cell[a]]++] = a;
     for (size_t c = nc; c > 0; c--) e->cell_start[c] = e->cell_start[c - 1];
     e->cell_start[0] = 0;
+    for (uint32_t k = 0; k < e->n; k++) {
+        uint32_t a = e->cell_agents[k];
+        const piece_t *p = &e->pieces[e->piece_off[a]];
+        e->sx[k] = e->px[a];
+        e->sy[k] = e->py[a];
+        e->sr[k] = e->reach[a];
+        e->single[k] = e->piece_off[a + 1] - e->piece_off[a] == 1;
+        e->svx[k] = p->vx;
+        e->svy[k] = p->vy;
+    }
 }
 
-static inline void test_pair(const popi_contact_engine_t *e, uint32_t a, uint32_t b, double span,
-                             hitbuf_t *buf)
+static void push_hit(hitbuf_t *buf, uint64_t key, double a, double b, double dmin)
 {
-    double dx = e->px[b] - e->px[a], dy = e->py[b] - e->py[a];
-    double lim = e->r + e->reach[a] + e->reach[b];
-    buf->tested++;
-    double d2 = dx * dx + dy * dy;
-    if (d2 > lim * lim) return;
-    if (e->reach[a] == 0.0 && e->reach[b] == 0.0) { /* both still: the distance is constant */
-        if (d2 > e->r2) return;
-        POPI_GROW(buf->v, buf->cap, buf->n + 1);
-        buf->v[buf->n++] = (hit_t){a < b ? ((uint64_t)a << 32) | b : ((uint64_t)b << 32) | a, 0.0, span,
-                                   sqrt(d2)};
+    POPI_GROW(buf->v, buf->cap, buf->n + 1);
+    buf->v[buf->n++] = (hit_t){key, a, b, dmin};
+}
+
+/* Candidate (p, q), positions in cell order, already within range + reach_p + reach_q. */
+static void candidate(const popi_contact_engine_t *e, uint32_t p, uint32_t q, double d2, double span,
+                      hitbuf_t *buf)
+{
+    uint32_t a = e->cell_agents[p], b = e->cell_agents[q];
+    uint32_t i = a < b ? a : b, j = a < b ? b : a;
+    uint64_t key = ((uint64_t)i << 32) | j;
+    if (e->sr[p] == 0.0 && e->sr[q] == 0.0) { /* both still: the distance is constant */
+        if (d2 <= e->r2) push_hit(buf, key, 0.0, span, sqrt(d2));
         return;
     }
-    if (a < b) solve_pair(e, a, b, span, buf);
-    else solve_pair(e, b, a, span, buf);
+    if (e->single[p] && e->single[q]) { /* one piece each: one quadratic */
+        uint32_t pi = a == i ? p : q, pj = a == i ? q : p;
+        double lo, hi, dmin;
+        buf->solved++;
+        if (popi_contact_solve(e->sx[pj] - e->sx[pi], e->sy[pj] - e->sy[pi], e->svx[pj] - e->svx[pi],
+                               e->svy[pj] - e->svy[pi], e->r, span, &lo, &hi, &dmin))
+            push_hit(buf, key, lo < JOIN_EPS ? 0.0 : lo, span - hi <= JOIN_EPS ? span : hi, dmin);
+        return;
+    }
+    solve_pair(e, i, j, span, buf);
+}
+
+/* All candidates between agents [p0, p1) and [q0, q1) (cell order); same cell when q0 == p0. */
+static void scan_cells(const popi_contact_engine_t *e, uint32_t p0, uint32_t p1, uint32_t q0, uint32_t q1,
+                       double span, hitbuf_t *buf)
+{
+    const double *sx = e->sx, *sy = e->sy, *sr = e->sr;
+    bool same = q0 == p0;
+    for (uint32_t p = p0; p < p1; p++) {
+        double xa = sx[p], ya = sy[p], ra = e->r + sr[p];
+        uint32_t start = same ? p + 1 : q0;
+        buf->tested += q1 - start;
+        for (uint32_t q = start; q < q1; q++) {
+            double dx = sx[q] - xa, dy = sy[q] - ya, lim = ra + sr[q];
+            double d2 = dx * dx + dy * dy;
+            if (d2 <= lim * lim) candidate(e, p, q, d2, span, buf);
+        }
+    }
 }
 
 static void search_candidates(popi_contact_engine_t *e, double span)
@@ -364,20 +417,15 @@ static void search_candidates(popi_contact_engine_t *e, double span)
                 uint32_t c = (uint32_t)cy * (uint32_t)gnx + (uint32_t)cx;
                 uint32_t s0 = e->cell_start[c], s1 = e->cell_start[c + 1];
                 if (s0 == s1) continue;
-                /* within the cell */
-                for (uint32_t p = s0; p < s1; p++)
-                    for (uint32_t q = p + 1; q < s1; q++)
-                        test_pair(e, e->cell_agents[p], e->cell_agents[q], span, buf);
+                scan_cells(e, s0, s1, s0, s1, span, buf); /* within the cell */
                 /* half stencil: E, NW, N, NE */
                 static const int32_t off[4][2] = {{1, 0}, {-1, 1}, {0, 1}, {1, 1}};
                 for (int k = 0; k < 4; k++) {
                     int32_t nx = cx + off[k][0], ny = cy + off[k][1];
                     if (nx < 0 || nx >= gnx || ny >= gny) continue;
                     uint32_t d = (uint32_t)ny * (uint32_t)gnx + (uint32_t)nx;
-                    uint32_t t0 = e->cell_start[d], t1 = e->cell_start[d + 1];
-                    for (uint32_t p = s0; p < s1; p++)
-                        for (uint32_t q = t0; q < t1; q++)
-                            test_pair(e, e->cell_agents[p], e->cell_agents[q], span, buf);
+                    if (e->cell_start[d] < e->cell_start[d + 1])
+                        scan_cells(e, s0, s1, e->cell_start[d], e->cell_start[d + 1], span, buf);
                 }
             }
         }

@@ -61,6 +61,13 @@ typedef struct {
  * fits require integers). @p rng drives the bootstrap. Errors: POPI_EINVAL (non-integer data
  * with discrete = true, NaN), POPI_ELIB (igraph/GSL failure). Too little data is not an error:
  * out->ok = false. Cost: O(n_boot * n log n).
+ * x_min: discrete data use igraph's linear scan; continuous data use our own exact KS minimum over
+ * the unique values (branch and bound; candidate spacing 1/16 of the KS noise 1/sqrt(m) once the
+ * tail exceeds 1024 values), then igraph at that x_min for alpha, L, D. The same estimator refits
+ * every resample; p_value is over the resamples that could be fitted (n_boot reports how many).
+ * Measured, 1000 resamples on one core: discrete n = 5000, 1.3-1.9 s; continuous n = 10^5, 5-25 s
+ * (25 s for a pure power law, whose flat D(x_min) prunes least); igraph's own continuous search
+ * would take ~9 s per fit at n = 10^5. Not thread-safe: igraph/plfit keep global state.
  */
 popi_err_t popi_fit_powerlaw(const double *x, size_t n, bool discrete, int n_boot, popi_rng_t *rng,
                              popi_powerlaw_fit_t *out);

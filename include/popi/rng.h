@@ -26,7 +26,8 @@ typedef enum {
     POPI_STREAM_RADIO = 4,      /**< scan/advertising phases and shadowing keys */
     POPI_STREAM_ANALYSIS = 5,   /**< bootstrap resampling */
     POPI_STREAM_NET = 6,        /**< overlay construction, latencies (later issues) */
-    POPI_STREAM_CONSENSUS = 7   /**< lotteries, miners (later issues) */
+    POPI_STREAM_CONSENSUS = 7,  /**< lotteries, miners (later issues) */
+    POPI_STREAM_SAMPLING = 8    /**< reservoir samples of run outputs for the fits */
 } popi_stream_id_t;
 
 /** One random stream: a GSL Mersenne Twister seeded from the key. */
