@@ -10,6 +10,7 @@
 #include "popi/scenario.h"
 
 #include <getopt.h>
+#include <gsl/gsl_errno.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,6 +208,7 @@ static int cmd_version(int argc, char **argv)
 int main(int argc, char **argv)
 {
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported through popi messages */
+    gsl_set_error_handler_off();           /* library code checks GSL return codes itself */
     if (argc < 2) {
         usage_main(stderr);
         return EXIT_INPUT;

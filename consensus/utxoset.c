@@ -267,22 +267,22 @@ popi_verr_t popi_utxoset_check_tx(const popi_tx_t *tx, uint64_t height, int32_t 
     const char *colon = strstr(v->message, ": ");
     char detail[sizeof v->message];
     snprintf(detail, sizeof detail, "%s", colon ? colon + 2 : v->message);
-    int n;
-    if (tx_label >= 0)
-        n = snprintf(v->message, sizeof v->message, "block %llu tx %d",
-                     (unsigned long long)height, tx_label);
-    else {
+    char prefix[64], out[sizeof prefix + sizeof detail + 32];
+    if (tx_label >= 0) {
+        snprintf(prefix, sizeof prefix, "block %llu tx %d", (unsigned long long)height, tx_label);
+    } else {
         char hx[17];
         popi_crypto_hex(hx, tx->txid.b, 8);
-        n = snprintf(v->message, sizeof v->message, "tx %s", hx);
+        snprintf(prefix, sizeof prefix, "tx %s", hx);
     }
-    if (n > 0 && (size_t)n < sizeof v->message) {
-        if (v->input_index >= 0 && code != POPI_VERR_TX_AMOUNT_RANGE)
-            snprintf(v->message + n, sizeof v->message - (size_t)n, " input %d: %s",
-                     v->input_index, detail);
-        else
-            snprintf(v->message + n, sizeof v->message - (size_t)n, ": %s", detail);
-    }
+    if (v->input_index >= 0 && code != POPI_VERR_TX_AMOUNT_RANGE)
+        snprintf(out, sizeof out, "%s input %d: %s", prefix, v->input_index, detail);
+    else
+        snprintf(out, sizeof out, "%s: %s", prefix, detail);
+    size_t len = strlen(out);
+    if (len >= sizeof v->message) len = sizeof v->message - 1; /* truncate like the validator */
+    memcpy(v->message, out, len);
+    v->message[len] = '\0';
     v->tx_index = tx_label;
     v->n_sig_checks = sigs;
     popi_ledger_delta_destroy(&delta);

@@ -450,7 +450,7 @@ static void gather_hits(popi_contact_engine_t *e)
     }
     size_t k = 0;
     for (int t = 0; t < e->threads; t++) {
-        memcpy(e->hits + k, e->tbuf[t].v, e->tbuf[t].n * sizeof *e->hits);
+        if (e->tbuf[t].n) memcpy(e->hits + k, e->tbuf[t].v, e->tbuf[t].n * sizeof *e->hits);
         k += e->tbuf[t].n;
     }
     e->n_hits = n;

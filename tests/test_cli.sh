@@ -34,6 +34,8 @@ expect_exit 0 "$POPI" params
 for key in crowd.density radio.scan_interval_s mobility.stop_and_go.pause_alpha contact.range_m; do
   grep -q "$key" "$TMP/out.txt" && ok || bad "popi params lacks $key"
 done
+# the committed parameter documentation is exactly what `popi params` prints
+cmp -s "$TMP/out.txt" "$SRC/docs/PARAMETERS.md" && ok || bad "docs/PARAMETERS.md is stale: regenerate with popi params > docs/PARAMETERS.md"
 expect_exit 2 "$POPI"
 expect_exit 2 "$POPI" frobnicate
 expect_exit 2 "$POPI" run
