@@ -9,8 +9,14 @@ set(POPI_CONSENSUS_SOURCES
   consensus/merkle.c
   consensus/block.c
   consensus/validate.c
+  consensus/utxoset.c
+  consensus/store.c
+  consensus/mempool.c
+  consensus/chain.c
+  consensus/chainfile.c
+  consensus/detect.c
 )
-set(POPI_CONSENSUS_TESTS crypto ledger validate fuzz_corpus)
+set(POPI_CONSENSUS_TESTS crypto ledger validate fuzz_corpus store chain detect)
 
 option(POPI_FUZZ "Build the libFuzzer target fuzz_decode (needs clang)" OFF)
 if(POPI_FUZZ)
@@ -23,3 +29,11 @@ if(POPI_FUZZ)
   target_link_options(fuzz_decode PRIVATE -fsanitize=fuzzer,address,undefined)
   target_link_libraries(fuzz_decode PRIVATE PkgConfig::POPI_DEPS m)
 endif()
+
+# Memory per block, transaction and node (docs/ARCHITECTURE.md, "Ledger memory"); not built by
+# default and not a test: cmake --build build --target bench_ledger_memory.
+# (This file is included before POPI_WARNINGS is set, hence the flags spelled out.)
+add_executable(bench_ledger_memory EXCLUDE_FROM_ALL bench/ledger_memory.c)
+target_compile_options(bench_ledger_memory PRIVATE
+  -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wno-sign-conversion)
+target_link_libraries(bench_ledger_memory PRIVATE popi_core)

@@ -353,8 +353,7 @@ popi_err_t popi_chain_template_finish(popi_chain_template_t *t, popi_block_t **o
 
 popi_err_t popi_chain_mine_pow(popi_chain_t *c, const popi_pubkey_t *producer, popi_time_t time,
                                unsigned zero_bits, uint64_t nonce_start, uint64_t max_tries,
-                               popi_chain_result_t *res, popi_store_node_t **node,
-                               uint64_t *tries)
+                               popi_chain_result_t *res, popi_store_node_t **node, uint64_t *tries)
 {
     if (node) *node = NULL;
     if (tries) *tries = 0;

@@ -93,8 +93,8 @@ popi_err_t popi_chainfile_decode(const void *buf, size_t len, const char *name,
             snprintf(inner, sizeof inner, "%s", popi_err_message());
             const char *p = strstr(inner, "at byte ");
             unsigned long long off = p ? strtoull(p + 8, NULL, 10) : 0;
-            e = popi_err_set(POPI_EFORMAT, "%s: block %zu at byte %zu: %s (file byte %llu)",
-                             what, k, body_at, inner, (unsigned long long)body_at + off);
+            e = popi_err_set(POPI_EFORMAT, "%s: block %zu at byte %zu: %s (file byte %llu)", what,
+                             k, body_at, inner, (unsigned long long)body_at + off);
             goto fail;
         }
     }

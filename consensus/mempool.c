@@ -32,8 +32,8 @@ struct popi_mempool {
 
 const char *popi_mempool_outcome_name(popi_mempool_outcome_t o)
 {
-    static const char *const names[] = {"accepted", "duplicate",    "confirmed", "conflict",
-                                        "double-spend", "invalid", "full"};
+    static const char *const names[] = {"accepted",     "duplicate", "confirmed", "conflict",
+                                        "double-spend", "invalid",   "full"};
     return (unsigned)o < sizeof names / sizeof *names ? names[o] : "?";
 }
 
@@ -167,8 +167,7 @@ static uint32_t remove_entry(popi_mempool_t *mp, size_t slot, bool descendants)
 
 /* ---- admission ---- */
 
-static popi_utxo_state_t pool_lookup(const void *self, const popi_outpoint_t *op,
-                                     popi_utxo_t *out)
+static popi_utxo_state_t pool_lookup(const void *self, const popi_outpoint_t *op, popi_utxo_t *out)
 {
     const popi_mempool_t *mp = self;
     if (popi_utxoset_find(&mp->spent, op)) return POPI_UTXO_SPENT;
@@ -382,8 +381,7 @@ static popi_err_t list_coins(popi_mempool_t *mp, const popi_pubkey_t *owner,
     return POPI_OK;
 }
 
-popi_err_t popi_mempool_spendable(popi_mempool_t *mp, const popi_pubkey_t *owner,
-                                  uint64_t *amount)
+popi_err_t popi_mempool_spendable(popi_mempool_t *mp, const popi_pubkey_t *owner, uint64_t *amount)
 {
     popi_utxo_entry_t *coins;
     size_t n;
@@ -396,9 +394,9 @@ popi_err_t popi_mempool_spendable(popi_mempool_t *mp, const popi_pubkey_t *owner
     return POPI_OK;
 }
 
-popi_err_t popi_mempool_pay(popi_mempool_t *mp, const popi_keypair_t *from,
-                            const popi_pubkey_t *to, uint64_t amount, uint64_t fee,
-                            popi_mempool_result_t *res, popi_hash_t *txid)
+popi_err_t popi_mempool_pay(popi_mempool_t *mp, const popi_keypair_t *from, const popi_pubkey_t *to,
+                            uint64_t amount, uint64_t fee, popi_mempool_result_t *res,
+                            popi_hash_t *txid)
 {
     memset(res, 0, sizeof *res);
     if (amount == 0 || amount > POPI_MAX_MONEY || fee > POPI_MAX_MONEY - amount)

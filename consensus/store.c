@@ -50,10 +50,14 @@ struct popi_store {
 const char *popi_store_status_name(popi_store_status_t st)
 {
     switch (st) {
-    case POPI_STORE_UNCHECKED: return "unchecked";
-    case POPI_STORE_VALID: return "valid";
-    case POPI_STORE_INVALID: return "invalid";
-    case POPI_STORE_INVALID_PARENT: return "invalid-parent";
+    case POPI_STORE_UNCHECKED:
+        return "unchecked";
+    case POPI_STORE_VALID:
+        return "valid";
+    case POPI_STORE_INVALID:
+        return "invalid";
+    case POPI_STORE_INVALID_PARENT:
+        return "invalid-parent";
     }
     return "?";
 }
@@ -311,12 +315,12 @@ popi_store_node_t *popi_store_add(popi_store_t *s, popi_block_t *block, bool *ad
     POPI_GROW(s->nodes, s->cap_nodes, s->n_nodes + 1);
     s->nodes[s->n_nodes++] = n;
     s->table[table_slot(s, &block->hash)] = n;
-    s->bytes_blocks += sizeof *block + block->hdr.proof_len + (block->n_tx ? block->n_tx : 1) *
-                                                                  sizeof(popi_tx_t);
+    s->bytes_blocks +=
+        sizeof *block + block->hdr.proof_len + (block->n_tx ? block->n_tx : 1) * sizeof(popi_tx_t);
     for (uint32_t t = 0; t < block->n_tx; t++) {
         const popi_tx_t *tx = &block->tx[t];
-        size_t bytes = (size_t)tx->n_in * sizeof(popi_txin_t) +
-                       (size_t)tx->n_out * sizeof(popi_txout_t);
+        size_t bytes =
+            (size_t)tx->n_in * sizeof(popi_txin_t) + (size_t)tx->n_out * sizeof(popi_txout_t);
         s->bytes_blocks += bytes ? bytes : 1;
         s->n_inputs += tx->n_in;
         s->n_outputs += tx->n_out;
@@ -528,8 +532,7 @@ popi_err_t popi_store_utxos_of(popi_store_t *s, popi_store_node_t *n, const popi
 }
 
 bool popi_store_find_tx(const popi_store_t *s, const popi_hash_t *txid,
-                        const popi_store_node_t *tip, popi_store_node_t **block,
-                        uint32_t *tx_index)
+                        const popi_store_node_t *tip, popi_store_node_t **block, uint32_t *tx_index)
 {
     for (uint32_t id = popi_txindex_first(&s->txix, txid); id;
          id = popi_txindex_next(&s->txix, id)) {
@@ -694,9 +697,8 @@ void popi_store_verdict(const popi_store_node_t *n, popi_ledger_verdict_t *v)
         v->code = n->code;
         v->tx_index = v->input_index = -1;
         if (a)
-            snprintf(v->message, sizeof v->message,
-                     "block %llu: builds on invalid block %llu (%s)", h,
-                     (unsigned long long)a->block->hdr.height, popi_verr_name(a->code));
+            snprintf(v->message, sizeof v->message, "block %llu: builds on invalid block %llu (%s)",
+                     h, (unsigned long long)a->block->hdr.height, popi_verr_name(a->code));
         else
             snprintf(v->message, sizeof v->message, "block %llu: builds on an invalid block", h);
         break;
@@ -715,7 +717,7 @@ void popi_store_cost(const popi_store_node_t *n, popi_store_cost_t *c)
         const popi_tx_t *tx = &b->tx[t];
         c->n_inputs += tx->n_in;
         c->n_outputs += tx->n_out;
-        c->hash_bytes += (uint64_t)tx->size + 32; /* txid */
+        c->hash_bytes += (uint64_t)tx->size + 32;                    /* txid */
         if (tx->n_in) c->hash_bytes += (uint64_t)tx->size + 18 + 32; /* sighash */
     }
     if (b->n_tx > 1) c->hash_bytes += (uint64_t)(b->n_tx - 1) * (64 + 32); /* Merkle nodes */

@@ -52,9 +52,9 @@ typedef struct {
 
 /** A node's chain view. Caller storage: popi_chain_init / popi_chain_destroy. */
 typedef struct {
-    popi_store_t *store;     /**< borrowed, shared */
-    popi_mempool_t *mempool; /**< borrowed, may be NULL; kept on the tip */
-    popi_store_node_t *tip;  /**< NULL before the first genesis */
+    popi_store_t *store;            /**< borrowed, shared */
+    popi_mempool_t *mempool;        /**< borrowed, may be NULL; kept on the tip */
+    popi_store_node_t *tip;         /**< NULL before the first genesis */
     struct popi_chain_ptrset *side; /**< known blocks off the best chain */
     popi_store_node_t **orphans;    /**< in arrival order */
     size_t n_orphans, cap_orphans;
@@ -145,8 +145,7 @@ void popi_chain_template_destroy(popi_chain_template_t *t);
  */
 popi_err_t popi_chain_mine_pow(popi_chain_t *c, const popi_pubkey_t *producer, popi_time_t time,
                                unsigned zero_bits, uint64_t nonce_start, uint64_t max_tries,
-                               popi_chain_result_t *res, popi_store_node_t **node,
-                               uint64_t *tries);
+                               popi_chain_result_t *res, popi_store_node_t **node, uint64_t *tries);
 
 /* ---- chain files ---- */
 
@@ -158,10 +157,10 @@ popi_err_t popi_chain_save(const popi_chain_t *c, const char *path);
 
 /** What popi_chain_load did. */
 typedef struct {
-    size_t n_blocks;    /**< blocks in the file */
-    size_t n_connected; /**< became known */
-    size_t n_invalid;   /**< rejected as invalid */
-    size_t n_other;     /**< blocks submitted as duplicate, orphan or not-yet */
+    size_t n_blocks;                     /**< blocks in the file */
+    size_t n_connected;                  /**< became known */
+    size_t n_invalid;                    /**< rejected as invalid */
+    size_t n_other;                      /**< blocks submitted as duplicate, orphan or not-yet */
     popi_ledger_verdict_t first_invalid; /**< verdict of the first invalid block, if any */
 } popi_chain_load_t;
 

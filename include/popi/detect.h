@@ -1,25 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * detect.h - the abnormal-block detector (the seed's "Mcoin source" check): scan a chain, given
- * as blocks in order from genesis, and report every block and every transaction that breaks a
+ * detect.h - the abnormal-block detector (the seed's "Mcoin source" check): scan a chain given
+ * as blocks in order from genesis and report every block and every transaction that breaks a
  * rule, with its height, the validator's error name and, for each input of a flagged
- * transaction, where its coins come from.
+ * transaction, where its coins come from (popi_detect_scan says how).
  *
- * Method, block by block (the block's "parent" is the previous block of the file):
- *  1. context-free rules on the block (popi_ledger_check_block; the Merkle root is compared on its
- *     own as well, so tampering is reported even when a transaction rule fails first);
- *  2. header rules against the parent (link, height, median time, future limit, proof);
- *  3. each non-coinbase transaction alone (popi_utxoset_check_tx) against the ledger state of
- *     all blocks applied so far plus the earlier valid transactions of the same block, so EVERY
- *     bad transaction is reported, not just the first;
- *  4. if 1-3 found nothing, the whole block (popi_ledger_check_inputs) for the coinbase amounts.
- * A block with a finding is not applied: later blocks are checked against the state without it,
- * and spending its outputs is reported with that origin. A block without findings of its own
- * whose parent is invalid (or descends from an invalid block) gets one DESCENDANT finding and is
- * applied, so later honest activity is not reported again and again.
- * The state keeps spent outputs with where they were spent (a popi_utxoset_t whose mark is the
- * spender), which is what makes double spends traceable. Coin origins are traced backwards
- * through the applied transactions to the coinbases they come from (breadth first, input order).
+ * Central structure: popi_detect_report_t, an array of findings (popi_detect_finding_t) in chain
+ * order, each with the traced origin of its inputs (popi_detect_origin_t). The scan keeps going
+ * after every anomaly: a block with a finding is not applied, later blocks are checked against
+ * the state without it, and spending its coins is reported as such.
  */
 #ifndef POPI_DETECT_H
 #define POPI_DETECT_H
@@ -43,9 +32,9 @@ const char *popi_detect_kind_name(popi_detect_kind_t k);
 
 /** Where the coins of one input come from. */
 typedef enum {
-    POPI_ORIGIN_COINBASE = 0,      /**< an existing unspent output tracing back to valid coinbases */
-    POPI_ORIGIN_UNKNOWN = 1,       /**< no such output was ever created in this chain */
-    POPI_ORIGIN_SPENT = 2,         /**< a real output, but spent before (double spend) */
+    POPI_ORIGIN_COINBASE = 0, /**< an existing unspent output tracing back to valid coinbases */
+    POPI_ORIGIN_UNKNOWN = 1,  /**< no such output was ever created in this chain */
+    POPI_ORIGIN_SPENT = 2,    /**< a real output, but spent before (double spend) */
     POPI_ORIGIN_INVALID_BLOCK = 3, /**< created by a block that breaks a rule (not applied) */
     POPI_ORIGIN_INVALID_TX = 4,    /**< created by a transaction that breaks a rule */
     POPI_ORIGIN_LATER_TX = 5       /**< created by a later transaction of the same block */
@@ -58,8 +47,8 @@ const char *popi_detect_origin_name(popi_detect_origin_kind_t k);
 
 /** The traced origin of one input of a flagged transaction. */
 typedef struct {
-    uint32_t input;                 /**< input index */
-    popi_outpoint_t op;             /**< the output it spends */
+    uint32_t input;     /**< input index */
+    popi_outpoint_t op; /**< the output it spends */
     popi_detect_origin_kind_t kind;
     uint64_t at_height;  /**< SPENT: height of the earlier spend; INVALID_*, LATER_TX: height of
                               the creating block (0 otherwise) */
@@ -75,14 +64,14 @@ typedef struct {
 /** One reported anomaly. */
 typedef struct {
     popi_detect_kind_t kind;
-    size_t index;        /**< position of the block in the chain given (0-based) */
-    uint64_t height;     /**< height in the block's header */
-    int32_t tx_index;    /**< -1 for block-level findings and descendants */
-    int32_t input_index; /**< the input (or output) concerned, -1 if none */
-    popi_verr_t code;    /**< the rule broken (POPI_VERR_OK for DESCENDANT) */
-    const char *reason;  /**< popi_verr_name(code), or "ANCESTOR_INVALID" for DESCENDANT */
-    char message[256];   /**< the validator's message ("block 7 tx 2 input 0: ...") */
-    uint64_t ancestor_height;      /**< DESCENDANT: height of the first invalid ancestor */
+    size_t index;             /**< position of the block in the chain given (0-based) */
+    uint64_t height;          /**< height in the block's header */
+    int32_t tx_index;         /**< -1 for block-level findings and descendants */
+    int32_t input_index;      /**< the input (or output) concerned, -1 if none */
+    popi_verr_t code;         /**< the rule broken (POPI_VERR_OK for DESCENDANT) */
+    const char *reason;       /**< popi_verr_name(code), or "ANCESTOR_INVALID" for DESCENDANT */
+    char message[256];        /**< the validator's message ("block 7 tx 2 input 0: ...") */
+    uint64_t ancestor_height; /**< DESCENDANT: height of the first invalid ancestor */
     popi_detect_origin_t *origins; /**< TX: one per input of the transaction (owned) */
     uint32_t n_origins;
 } popi_detect_finding_t;
@@ -111,7 +100,25 @@ void popi_detect_options_default(popi_detect_options_t *o, popi_consensus_kind_t
 
 /**
  * Scan @p n blocks (in chain order) and fill @p rep (initialised here; destroy it even on
- * failure). Never stops at an anomaly. @return POPI_EINVAL if o->rules.check_proof is NULL.
+ * failure). Never stops at an anomaly. Block by block, the block's parent being the previous
+ * block given:
+ *  1. context-free rules (popi_ledger_check_block; the Merkle root is also compared on its own,
+ *     so tampering is reported even when a transaction rule fails first);
+ *  2. header rules against the parent (link, height, median time, o->now, proof);
+ *  3. each non-coinbase transaction alone (popi_utxoset_check_tx) against the state of all
+ *     applied blocks plus the earlier valid transactions of the block, so EVERY bad transaction
+ *     is reported; a spend of an output an earlier transaction of the block spent is
+ *     DOUBLE_SPEND;
+ *  4. coinbase amounts (popi_ledger_check_inputs on the whole block when no transaction was
+ *     flagged; otherwise on the block without them, reporting only CB_SUBSIDY and CB_SHARING,
+ *     since the fees of the dropped transactions are unknown).
+ * A block with a finding is not applied. A block without findings of its own whose parent is
+ * invalid or descends from an invalid block gets one DESCENDANT finding (if
+ * o->flag_descendants) and IS applied, so later honest activity is not flagged again and again.
+ * The state keeps spent outputs with their spender (a popi_utxoset_t whose mark is the spend),
+ * which makes double spends traceable; origins are traced back through applied transactions to
+ * coinbases, breadth first in input order.
+ * @return POPI_EINVAL if o->rules.check_proof is NULL.
  * Time: O(total inputs) lookups, two signature checks per input, plus the origin traces
  * (bounded by 4096 transactions per traced input).
  */

@@ -112,8 +112,7 @@ void popi_mempool_select(const popi_mempool_t *mp, size_t max_txs, size_t max_by
  * transaction spends, plus outputs of pool transactions paying @p owner that no pool transaction
  * spends. @return POPI_ESTATE without a tip.
  */
-popi_err_t popi_mempool_spendable(popi_mempool_t *mp, const popi_pubkey_t *owner,
-                                  uint64_t *amount);
+popi_err_t popi_mempool_spendable(popi_mempool_t *mp, const popi_pubkey_t *owner, uint64_t *amount);
 
 /**
  * Wallet payment: spend coins of @p from (chosen as popi_mempool_spendable lists them: confirmed
@@ -125,9 +124,9 @@ popi_err_t popi_mempool_spendable(popi_mempool_t *mp, const popi_pubkey_t *owner
  * spendable coins, more than POPI_TX_MAX_INPUTS coins needed), POPI_ESTATE (no tip). The pool is
  * unchanged on error.
  */
-popi_err_t popi_mempool_pay(popi_mempool_t *mp, const popi_keypair_t *from,
-                            const popi_pubkey_t *to, uint64_t amount, uint64_t fee,
-                            popi_mempool_result_t *res, popi_hash_t *txid);
+popi_err_t popi_mempool_pay(popi_mempool_t *mp, const popi_keypair_t *from, const popi_pubkey_t *to,
+                            uint64_t amount, uint64_t fee, popi_mempool_result_t *res,
+                            popi_hash_t *txid);
 
 /** Bytes held by the pool (transactions and tables). */
 size_t popi_mempool_bytes(const popi_mempool_t *mp);

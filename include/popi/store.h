@@ -1,25 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * store.h - the shared block store of a run: every block exactly once, interned by hash, with
- * its place in the block tree, its cumulative weight, its memoised validation verdict and its
- * UTXO delta from the parent, computed once; plus the UTXO state "at any block" for the nodes'
- * chain views, mempools and wallets.
+ * store.h - the shared block store of a run: every block once, interned by hash, with its place
+ * in the block tree, cumulative weight, memoised verdict and UTXO delta from its parent (computed
+ * once), plus the UTXO state "at any block" for chain views, mempools and wallets.
  *
- * Central structure: popi_store_node_t, one per block, allocated once and never moved (nodes of
- * all chain views point at them). Invariants: parent == the node whose hash is block->hdr.prev
- * (NULL for a zero prev or while that block is not in the store); depth = parent->depth + 1
- * (0 without parent); chain_weight = parent->chain_weight + weight; a VALID node's parent is
- * VALID (or it is a root); INVALID_PARENT spreads to every descendant.
- *
- * State at a block is not stored per block. The store keeps one materialised UTXO set (plus a
- * balance per owner) for one "cursor" block and moves it by undoing and applying deltas through
- * the fork point (Bitcoin's DisconnectTip / ConnectTip). Extending the best tip moves the cursor
- * by one delta, so validating and querying along the best chain costs O(delta) amortised;
- * querying a block k blocks away from the cursor costs O(k × delta). Ancestor queries use
- * Bitcoin's skip pointers (O(log depth)).
- *
- * Single-threaded: one store is used by one thread (one run); the UTXO views it hands out may be
- * read concurrently only while nothing moves the cursor.
+ * Central structure: popi_store_node_t, one per block, never moved. Invariants: parent is the
+ * node whose hash is block->hdr.prev (NULL for a zero prev or while that block is missing);
+ * depth = parent->depth + 1; chain_weight = parent->chain_weight + weight; a VALID node's parent
+ * is VALID; INVALID_PARENT spreads to every descendant. State is not stored per block: one
+ * materialised UTXO set sits at a "cursor" block and moves by undoing/applying deltas through
+ * the fork point (Bitcoin's DisconnectTip/ConnectTip), so following the best tip costs one delta
+ * per block; ancestor queries use Bitcoin's skip pointers, O(log depth).
+ * Single-threaded: one store belongs to one run (one thread).
  */
 #ifndef POPI_STORE_H
 #define POPI_STORE_H
@@ -64,8 +56,8 @@ double popi_store_weight_work(void *ctx, const popi_block_t *block);
 
 /** What a store is built from. popi_store_config_default fills it. */
 typedef struct {
-    popi_ledger_rules_t rules;    /**< chain rules (the engine's proof check inside) */
-    popi_store_weight_fn weight;  /**< NULL: popi_store_weight_work */
+    popi_ledger_rules_t rules;   /**< chain rules (the engine's proof check inside) */
+    popi_store_weight_fn weight; /**< NULL: popi_store_weight_work */
     void *weight_ctx;
     popi_store_sharing_fn sharing; /**< NULL: no sharing reward allowed */
     void *sharing_ctx;
@@ -88,12 +80,12 @@ typedef struct popi_store_node {
     bool rooted;                     /**< ancestry reaches a block with an all-zero prev */
     popi_store_status_t status;
     /* the memoised verdict (popi_store_verdict rebuilds a popi_ledger_verdict_t) */
-    popi_verr_t code;       /**< INVALID_PARENT: the code of the invalid ancestor */
-    int32_t tx_index;       /**< as in popi_ledger_verdict_t */
+    popi_verr_t code; /**< INVALID_PARENT: the code of the invalid ancestor */
+    int32_t tx_index; /**< as in popi_ledger_verdict_t */
     int32_t input_index;
-    uint32_t n_sig_checks;  /**< Ed25519 verifications the validation needed */
-    uint32_t n_validations; /**< times the validator ran on this block (1 once checked) */
-    char *message;          /**< verdict message when invalid (NULL otherwise) */
+    uint32_t n_sig_checks;     /**< Ed25519 verifications the validation needed */
+    uint32_t n_validations;    /**< times the validator ran on this block (1 once checked) */
+    char *message;             /**< verdict message when invalid (NULL otherwise) */
     popi_ledger_delta_t delta; /**< state change from the parent (VALID only) */
 } popi_store_node_t;
 
