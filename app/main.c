@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * main.c - the `popi` command line: run, params, version.
+ * main.c - the `popi` command line: run, params, version, feasibility, console.
  *
  * Exit codes: 0 success; 1 internal failure; 2 bad input (usage, scenario, map or trace: the
  * message names the key, line or path); 3 the output could not be written (nothing is left at the
  * output path). Only this file calls exit().
  */
+#include "popi/console.h"
+#include "popi/feasibility.h"
 #include "popi/run.h"
 #include "popi/scenario.h"
 
@@ -27,6 +29,8 @@ static void usage_main(FILE *f)
             "commands:\n"
             "  run       simulate a crowd (or replay a contact trace) and write an HDF5 file\n"
             "  params    print every scenario key with type, default, range, unit and source\n"
+            "  feasibility  run the seed's detection and transaction evaluations (pass/fail table)\n"
+            "  console   the Mcoin console: getinfo, getbalance, send, mine (stdin or TCP)\n"
             "  version   print the version\n"
             "\n"
             "`popi <command> --help` describes each command.\n");
@@ -216,6 +220,8 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "params")) return cmd_params(argc - 1, argv + 1);
+    if (!strcmp(cmd, "feasibility")) return popi_feasibility_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "console")) return popi_console_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) return cmd_version(argc - 1, argv + 1);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage_main(stdout);

@@ -15,6 +15,7 @@ set(POPI_CONSENSUS_SOURCES
   consensus/chain.c
   consensus/chainfile.c
   consensus/detect.c
+  consensus/wallet.c
 )
 set(POPI_CONSENSUS_TESTS crypto ledger validate fuzz_corpus store chain detect)
 
@@ -37,3 +38,10 @@ add_executable(bench_ledger_memory EXCLUDE_FROM_ALL bench/ledger_memory.c)
 target_compile_options(bench_ledger_memory PRIVATE
   -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wno-sign-conversion)
 target_link_libraries(bench_ledger_memory PRIVATE popi_core)
+
+# Validation throughput (transactions and blocks per second, signatures, the detector; median of
+# 3 runs; bench/README.md): cmake --build build --target bench_ledger_throughput.
+add_executable(bench_ledger_throughput EXCLUDE_FROM_ALL bench/ledger_throughput.c)
+target_compile_options(bench_ledger_throughput PRIVATE
+  -Wall -Wextra -Wshadow -Wconversion -Wstrict-prototypes -Wno-sign-conversion)
+target_link_libraries(bench_ledger_throughput PRIVATE popi_core)

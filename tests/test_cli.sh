@@ -2,7 +2,10 @@
 # End-to-end checks of the `popi` command line: help and exit codes, every malformed scenario
 # (exit 2, message naming the key, no output file), unreadable inputs, unwritable output,
 # --set overrides, byte-identical datasets with 1 and 2 threads, trace replay, and that the file
-# reads with h5py alone. Prints "N passed, M failed" and exits non-zero on any failure.
+# reads with h5py alone; `popi feasibility` on the committed sets and on broken copies (exit 1)
+# and bad input (exit 2); `popi console` session scripts (tests/console/), its TCP server on
+# 127.0.0.1 with bounded waits, and kill -9 during a loop of mines. Prints "N passed, M failed"
+# and exits non-zero on any failure.
 set -u
 POPI=$1
 SRC=$2
@@ -142,6 +145,117 @@ PY
 else
   bad "python3-h5py missing (scripts/install-deps.sh installs it)"
 fi
+
+# --- feasibility: the seed's evaluations as data --------------------------------------------------
+expect_exit 0 "$POPI" feasibility --help
+expect_exit 0 "$POPI" feasibility --data "$SRC/data/feasibility"
+[ "$(grep -cE '^(detection|transactions)/[0-9]+ +pass ' "$TMP/out.txt")" -eq 20 ] && ok || bad "feasibility: not 20 passing rows: $(cat "$TMP/out.txt")"
+grep -q "^20 sets: 20 passed, 0 failed" "$TMP/out.txt" && ok || bad "feasibility summary line"
+expect_exit 0 "$POPI" feasibility --detection --data "$SRC/data/feasibility"
+[ "$(grep -cE '^detection/' "$TMP/out.txt")" -eq 10 ] && ! grep -q '^transactions/' "$TMP/out.txt" && ok || bad "--detection ran other sets"
+expect_exit 0 "$POPI" feasibility --transactions --data "$SRC/data/feasibility"
+[ "$(grep -cE '^transactions/[0-9]+ +pass ' "$TMP/out.txt")" -eq 10 ] && ok || bad "--transactions rows"
+# a provoked failure: a copied set whose expected.tsv misses a planted anomaly, another expecting too much
+mkdir -p "$TMP/feas/detection" "$TMP/feas/transactions"
+cp -r "$SRC/data/feasibility/detection/03" "$TMP/feas/detection/03"
+cp -r "$SRC/data/feasibility/detection/05" "$TMP/feas/detection/05"
+cp -r "$SRC/data/feasibility/transactions/05" "$TMP/feas/transactions/05"
+expect_exit 0 "$POPI" feasibility --data "$TMP/feas"
+sed -i '$d' "$TMP/feas/detection/03/expected.tsv"                       # forget one finding
+printf '9\ttx\tSIG\t1\n' >>"$TMP/feas/detection/05/expected.tsv"        # expect one that is not there
+expect_exit 1 "$POPI" feasibility --data "$TMP/feas"
+grep -qE '^detection/03 +FAIL' "$TMP/out.txt" && grep -q "not expected: height 10 tx DOUBLE_SPEND" "$TMP/out.txt" && ok || bad "missing row not reported: $(cat "$TMP/out.txt")"
+grep -qE '^detection/05 +FAIL' "$TMP/out.txt" && grep -q "missing (expected.tsv line 5): height 9 tx SIG tx 1" "$TMP/out.txt" && ok || bad "extra row not reported: $(cat "$TMP/out.txt")"
+grep -qE '^transactions/05 +pass' "$TMP/out.txt" && grep -q "3 sets: 1 passed, 2 failed" "$TMP/out.txt" && ok || bad "feasibility failure summary"
+# a transaction set whose expected balance is wrong fails too
+sed -i 's/^expect-balance bob 15$/expect-balance bob 16/' "$TMP/feas/transactions/05/workload.txt"
+expect_exit 1 "$POPI" feasibility --transactions --data "$TMP/feas"
+grep -q "balance of bob is 15.00000000, expected 16.00000000" "$TMP/out.txt" && ok || bad "wrong balance not reported"
+# a stale chain file (script edited, chain not rebuilt) fails; --write-chains repairs it
+cp "$SRC/data/feasibility/detection/03/expected.tsv" "$TMP/feas/detection/03/expected.tsv"
+rm -rf "$TMP/feas/detection/05" "$TMP/feas/transactions"
+echo "block by dave" >>"$TMP/feas/detection/03/chain.txt"
+expect_exit 1 "$POPI" feasibility --detection --data "$TMP/feas"
+grep -q "is not what chain.txt builds" "$TMP/out.txt" && ok || bad "stale chain not reported"
+expect_exit 0 "$POPI" feasibility --detection --write-chains --data "$TMP/feas"
+# bad input: exit 2
+expect_exit 2 "$POPI" feasibility --data "$TMP/no-such-folder"
+grep -q "no-such-folder" "$TMP/err.txt" && ok || bad "missing data folder not named"
+expect_exit 2 "$POPI" feasibility --frobnicate
+expect_exit 2 "$POPI" feasibility extra-argument
+printf '9\tblok\tSIG\t1\n' >"$TMP/feas/detection/03/expected.tsv"
+expect_exit 2 "$POPI" feasibility --detection --data "$TMP/feas"
+grep -q "expected.tsv:1:" "$TMP/out.txt" && ok || bad "malformed expected.tsv not named: $(cat "$TMP/out.txt")"
+
+# --- console: session scripts, TCP, crash safety ---------------------------------------------------
+expect_exit 0 "$POPI" console --help
+mkdir -p "$TMP/con"
+n_scripts=0
+for script in "$SRC"/tests/console/*.txt; do
+  name=$(basename "$script" .txt)
+  args=$(head -1 "$script" | sed -e 's/^#! //' -e "s|@TMP@|$TMP/con|g" -e "s|@SRC@|$SRC|g")
+  # shellcheck disable=SC2086
+  sed -e "s|@TMP@|$TMP/con|g" -e "s|@SRC@|$SRC|g" "$script" | "$POPI" console $args 2>"$TMP/err.txt" |
+    sed -e "s|$TMP/con|@TMP@|g" -e "s|$SRC|@SRC@|g" >"$TMP/con/$name.out"
+  if cmp -s "$TMP/con/$name.out" "$SRC/tests/console/$name.expected"; then ok; else
+    bad "console script $name: $(diff "$SRC/tests/console/$name.expected" "$TMP/con/$name.out" | head -10)"; fi
+  n_scripts=$((n_scripts + 1))
+done
+[ "$n_scripts" -ge 5 ] && ok || bad "only $n_scripts console scripts"
+expect_exit 2 "$POPI" console --listen 0.0.0.0:0
+grep -q "loopback" "$TMP/err.txt" && ok || bad "non-loopback address not refused: $(cat "$TMP/err.txt")"
+expect_exit 2 "$POPI" console --listen 192.168.1.1:4000
+expect_exit 2 "$POPI" console --listen 127.0.0.1:99999
+expect_exit 2 "$POPI" console --listen 127.0.0.1
+expect_exit 2 "$POPI" console --max-clients 2
+expect_exit 2 "$POPI" console --key k --key-name alice
+expect_exit 2 "$POPI" console --clock yesterday
+cp "$SRC/data/feasibility/detection/04/chain.popichain" "$TMP/con/bad.popichain"
+expect_exit 2 "$POPI" console --chain "$TMP/con/bad.popichain" </dev/null
+grep -q "refusing to overwrite" "$TMP/err.txt" && ok || bad "invalid chain file accepted"
+cmp -s "$SRC/data/feasibility/detection/04/chain.popichain" "$TMP/con/bad.popichain" && ok || bad "invalid chain file was modified"
+# TCP: two clients, one after the other, on a port the console picks; bounded waits throughout
+"$POPI" console --listen 127.0.0.1:0 --max-clients 2 --key-name alice --clock 1700000000 \
+  --chain "$TMP/con/tcp.popichain" >"$TMP/con/listen.txt" 2>&1 </dev/null &
+server=$!
+port=
+for _ in $(seq 50); do
+  port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$TMP/con/listen.txt")
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+if [ -n "$port" ]; then
+  ok
+  timeout 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; printf 'getinfo\r\nmine 4\nmine 4\nbogus\nquit\n' >&3; cat <&3" >"$TMP/con/c1.txt" 2>&1
+  grep -q "^popi console ready" "$TMP/con/c1.txt" && grep -q "^mined block 1 " "$TMP/con/c1.txt" &&
+    grep -q "^error: unknown command 'bogus'" "$TMP/con/c1.txt" && grep -q "^bye$" "$TMP/con/c1.txt" && ok ||
+    bad "TCP client 1: $(cat "$TMP/con/c1.txt")"
+  timeout 20 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; printf 'getinfo\nquit\n' >&3; cat <&3" >"$TMP/con/c2.txt" 2>&1
+  grep -q "^height 1$" "$TMP/con/c2.txt" && ok || bad "TCP client 2 (state kept across clients): $(cat "$TMP/con/c2.txt")"
+else
+  bad "console --listen did not report its port: $(cat "$TMP/con/listen.txt")"
+fi
+for _ in $(seq 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$server" 2>/dev/null; then bad "console --listen did not stop after --max-clients"; kill "$server"; else ok; fi
+wait "$server" && ok || bad "console --listen exit status"
+printf 'getinfo\n' | "$POPI" console --chain "$TMP/con/tcp.popichain" | grep -q "^height 1$" && ok || bad "TCP session's chain not saved"
+# kill -9 during a loop of mines: the chain file is always a complete, valid chain (old or new)
+chain="$TMP/con/crash.popichain"
+last=-1
+for delay in 0.2 0.35 0.5 0.65; do
+  yes 'mine 10' | head -n 5000 >"$TMP/con/mines.txt"
+  "$POPI" console --key-name alice --chain "$chain" <"$TMP/con/mines.txt" >/dev/null 2>&1 &
+  victim=$!
+  sleep "$delay"
+  kill -9 "$victim" 2>/dev/null
+  wait "$victim" 2>/dev/null
+  printf 'getinfo\nverify\n' | "$POPI" console --chain "$chain" >"$TMP/con/after.txt" 2>"$TMP/err.txt"
+  h=$(sed -n 's/^height \(-\{0,1\}[0-9]*\)$/\1/p' "$TMP/con/after.txt")
+  if [ -n "$h" ] && [ "$h" -ge "$last" ] && grep -q " 0 findings$" "$TMP/con/after.txt"; then ok; else
+    bad "after kill -9 at ${delay}s: $(cat "$TMP/con/after.txt" "$TMP/err.txt" | head -5)"; fi
+  last=${h:-$last}
+done
+[ "$last" -ge 1 ] && ok || bad "the killed consoles mined nothing (height $last)"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -2,11 +2,13 @@
 /*
  * test_fuzz_corpus.c - replays tests/fuzz_corpus/ (the seed files and what libFuzzer runs added)
  * through the fuzz target's checks without libFuzzer: no crash, canonical re-encoding, txid of
- * the bytes. Seed files named valid-block-*, valid-header-*, valid-tx-* must decode as such and
- * trunc-* files must decode as nothing.
+ * the bytes, chain files through the detector. Seed files named valid-block-*, valid-header-*,
+ * valid-tx-*, valid-chain-* must decode as such and trunc-* files must decode as nothing.
  */
 #include "fuzz_decode.c" /* the same property checks as the libFuzzer target */
 #include "testutil.h"
+
+#include "popi/chainfile.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -40,7 +42,7 @@ START_TEST(test_replay_corpus)
     snprintf(dirpath, sizeof dirpath, "%s", popi_test_src("tests/fuzz_corpus"));
     DIR *dir = opendir(dirpath);
     ck_assert_msg(dir != NULL, "no corpus folder %s", dirpath);
-    size_t n_files = 0, n_valid = 0, n_trunc = 0, n_blocks = 0;
+    size_t n_files = 0, n_valid = 0, n_trunc = 0, n_blocks = 0, n_chains = 0;
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         if (e->d_name[0] == '.') continue;
@@ -59,6 +61,11 @@ START_TEST(test_replay_corpus)
         bool is_block = popi_block_decode(exact, len, &b) == POPI_OK;
         bool is_header = popi_block_header_decode(exact, len, &hdr) == POPI_OK;
         bool is_tx = popi_tx_decode(exact, len, &tx) == POPI_OK;
+        popi_block_t **chain = NULL;
+        size_t n_chain = 0;
+        bool is_chain = popi_chainfile_decode(exact, len, e->d_name, &chain, &n_chain) == POPI_OK;
+        popi_chainfile_free(chain, n_chain);
+        n_chains += is_chain;
         if (is_tx) popi_tx_destroy(&tx);
         if (is_block) {
             n_blocks++;
@@ -67,9 +74,10 @@ START_TEST(test_replay_corpus)
         if (starts(e->d_name, "valid-block-")) ck_assert_msg(is_block, "%s", e->d_name);
         if (starts(e->d_name, "valid-header-")) ck_assert_msg(is_header, "%s", e->d_name);
         if (starts(e->d_name, "valid-tx-")) ck_assert_msg(is_tx, "%s", e->d_name);
+        if (starts(e->d_name, "valid-chain-")) ck_assert_msg(is_chain, "%s", e->d_name);
         if (starts(e->d_name, "valid-")) n_valid++;
         if (starts(e->d_name, "trunc-")) {
-            ck_assert_msg(!is_block && !is_header && !is_tx, "%s decoded", e->d_name);
+            ck_assert_msg(!is_block && !is_header && !is_tx && !is_chain, "%s decoded", e->d_name);
             n_trunc++;
         }
         free(exact);
@@ -80,6 +88,7 @@ START_TEST(test_replay_corpus)
     ck_assert_uint_ge(n_valid, 6);
     ck_assert_uint_ge(n_trunc, 4);
     ck_assert_uint_ge(n_blocks, 3);
+    ck_assert_uint_ge(n_chains, 3);
     ck_assert_uint_ge(n_files, n_valid + n_trunc);
 }
 END_TEST
