@@ -70,6 +70,7 @@
     }
 
 static const char *const radio_models[] = {"unit_disc", "ble", NULL};
+static const char *const contact_engines[] = {"kinetic", "sweep", NULL};
 static const char *const trace_formats[] = {"sociopatterns", "one", NULL};
 static const char *const outlier_rules[] = {"robust_z", "sigma", NULL};
 
@@ -151,6 +152,7 @@ static const popi_param_t table[] = {
     /* contact */
     P_DBL("contact.range_m", contact.range_m, 2.0, OPEN(0), CLOSED(1000), "m", "close-contact distance", "public-health exposure definitions (<= 2 m), FACTS.md"),
     P_DBL("contact.min_duration_s", contact.min_duration_s, 60, CLOSED(0), CLOSED(1e6), "s", "shortest detected contact", "[chosen] for a PoPI handshake; the public-health rule is 900 s"),
+    P_ENUM("contact.engine", contact.engine, POPI_CONTACT_KINETIC, contact_engines, "kinetic: predict each pair once per leg pair and cell crossing; sweep: re-test candidate pairs every bucket (a cross-check); both give the same intervals", "performance only"),
     P_DBL("contact.bucket_s", contact.bucket_s, 1.0, CLOSED(0.001), CLOSED(3600), "s", "sweep bucket of the proximity engine", "performance only: results do not depend on it"),
 
     /* radio */

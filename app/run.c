@@ -11,7 +11,9 @@
  */
 #include "popi/run.h"
 
+#include "popi/contact_kinetic.h"
 #include "popi/h5out.h"
+#include "popi/reservoir.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -56,6 +58,45 @@ static bool pairset_insert(pairset_t *s, uint64_t key)
 
 /* ---------------------------------------------------------------------------------------------- */
 
+/* ---------------------------------------------------------------------------------------------- */
+/* Proximity engines: one table per engine, chosen by contact.engine (same intervals either way). */
+
+typedef struct {
+    const char *name;
+    popi_err_t (*create)(void **out, const popi_contact_config_t *cfg, popi_mobility_t *mob,
+                         popi_radio_t *radio, popi_contact_sink_t sink, int threads);
+    popi_err_t (*advance)(void *e, popi_time_t t_to);
+    void (*finish)(void *e);
+    popi_contact_stats_t (*stats)(const void *e);
+    void (*free)(void *e);
+} engine_vt_t;
+
+static popi_err_t sweep_create(void **out, const popi_contact_config_t *cfg, popi_mobility_t *mob,
+                               popi_radio_t *radio, popi_contact_sink_t sink, int threads)
+{
+    return popi_contact_create((popi_contact_engine_t **)out, cfg, mob, radio, sink, threads);
+}
+static popi_err_t sweep_advance(void *e, popi_time_t t) { return popi_contact_advance(e, t); }
+static void sweep_finish(void *e) { popi_contact_finish(e); }
+static popi_contact_stats_t sweep_stats(const void *e) { return popi_contact_stats(e); }
+static void sweep_free(void *e) { popi_contact_free(e); }
+
+static popi_err_t kinetic_create(void **out, const popi_contact_config_t *cfg, popi_mobility_t *mob,
+                                 popi_radio_t *radio, popi_contact_sink_t sink, int threads)
+{
+    return popi_contact_kinetic_create((popi_contact_kinetic_t **)out, cfg, mob, radio, sink, threads);
+}
+static popi_err_t kinetic_advance(void *e, popi_time_t t) { return popi_contact_kinetic_advance(e, t); }
+static void kinetic_finish(void *e) { popi_contact_kinetic_finish(e); }
+static popi_contact_stats_t kinetic_stats(const void *e) { return popi_contact_kinetic_stats(e); }
+static void kinetic_free(void *e) { popi_contact_kinetic_free(e); }
+
+static const engine_vt_t engines[] = {
+    [POPI_CONTACT_KINETIC] = {"kinetic", kinetic_create, kinetic_advance, kinetic_finish, kinetic_stats,
+                              kinetic_free},
+    [POPI_CONTACT_SWEEP] = {"sweep", sweep_create, sweep_advance, sweep_finish, sweep_stats, sweep_free},
+};
+
 /* Up to this many agents the distinct pairs are a triangular bitset (n^2/16 bytes, 56 MB at the
  * limit): constant time and cache-friendly; beyond it, a hash set of the pairs actually seen. */
 #define PAIRBITS_MAX 30000u
@@ -67,7 +108,8 @@ typedef struct {
     popi_world_t world;
     popi_mobility_t mob;
     popi_radio_t radio;
-    popi_contact_engine_t *eng;
+    const engine_vt_t *vt; /* the proximity engine's table */
+    void *eng;
     popi_trace_t trace;
     bool from_trace;
     uint32_t n;
@@ -80,9 +122,7 @@ typedef struct {
     double *ctime;
     pairset_t pairs;   /* distinct pairs in large crowds */
     uint64_t *pairbits; /* distinct pairs as a triangular bitset in crowds up to PAIRBITS_MAX */
-    double *durations; /* reservoir sample (Vitter's algorithm R) of contact durations, s */
-    size_t n_dur, dur_cap, dur_max;
-    uint64_t n_dur_seen;
+    popi_reservoir_t durations; /* uniform sample of contact durations (s) for the fit */
     popi_rng_t sampling;
     uint64_t *cum_bins;
     size_t n_bins;
@@ -110,14 +150,7 @@ static void on_contact(void *ctx, const popi_contact_t *c)
         r->partners[c->i]++;
         r->partners[c->j]++;
     }
-    r->n_dur_seen++;
-    if (r->n_dur < r->dur_max) {
-        POPI_GROW(r->durations, r->dur_cap, r->n_dur + 1);
-        r->durations[r->n_dur++] = d;
-    } else {
-        uint64_t k = popi_rng_below(&r->sampling, r->n_dur_seen);
-        if (k < r->dur_max) r->durations[k] = d;
-    }
+    popi_reservoir_add(&r->durations, d, &r->sampling);
     size_t bin = (size_t)(c->t_start / r->step);
     if (bin >= r->n_bins) bin = r->n_bins - 1;
     r->cum_bins[bin]++;
@@ -135,7 +168,7 @@ static popi_time_t sweep_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_
 {
     (void)arg;
     run_t *r = ctx;
-    popi_err_t rc = popi_contact_advance(r->eng, now);
+    popi_err_t rc = r->vt->advance(r->eng, now);
     if (rc) {
         popi_des_fail(des, rc);
         return POPI_DES_DONE;
@@ -179,8 +212,11 @@ static popi_err_t build_simulated(run_t *r)
                               r->opts.run_index)))
         return rc;
     popi_contact_sink_t sink = {r, on_proximity, on_contact};
-    if ((rc = popi_contact_create(&r->eng, &s->contact, &r->mob, &r->radio, sink, r->opts.threads)))
-        return rc;
+    if (s->contact.engine != POPI_CONTACT_KINETIC && s->contact.engine != POPI_CONTACT_SWEEP)
+        return popi_err_set(POPI_EINVAL, "scenario: contact.engine must be kinetic or sweep, got %d",
+                            s->contact.engine);
+    r->vt = &engines[s->contact.engine];
+    if ((rc = r->vt->create(&r->eng, &s->contact, &r->mob, &r->radio, sink, r->opts.threads))) return rc;
     r->t_end = popi_time_from_s(s->duration_s);
     return POPI_OK;
 }
@@ -203,7 +239,7 @@ static void alloc_accumulators(run_t *r)
     r->ev_count = popi_xcalloc(r->n, sizeof *r->ev_count);
     r->partners = popi_xcalloc(r->n, sizeof *r->partners);
     r->ctime = popi_xcalloc(r->n, sizeof *r->ctime);
-    r->dur_max = (size_t)r->s->analysis.max_samples;
+    popi_reservoir_init(&r->durations, (size_t)r->s->analysis.max_samples);
     popi_rng_init(&r->sampling, r->s->seed, r->opts.run_index, POPI_STREAM_SAMPLING);
     if (r->n <= PAIRBITS_MAX) r->pairbits = popi_xcalloc(((uint64_t)r->n * r->n / 2) / 64 + 1, sizeof *r->pairbits);
     r->step = popi_time_from_s(r->s->cumulative_step_s);
@@ -233,7 +269,7 @@ static popi_err_t simulate(run_t *r)
     popi_err_t rc = popi_des_schedule(&r->des, first, sweep_cb, r, 0, NULL);
     if (rc) return rc;
     if ((rc = popi_des_run_until(&r->des, r->t_end))) return rc;
-    popi_contact_finish(r->eng);
+    r->vt->finish(r->eng);
     return POPI_OK;
 }
 
@@ -287,8 +323,8 @@ static popi_err_t analyse(run_t *r, popi_agent_row_t *rows, popi_run_summary_t *
     popi_rng_init(&rng, s->seed, r->opts.run_index, POPI_STREAM_ANALYSIS);
     rc = popi_fit_powerlaw(ev, r->n, true, s->analysis.bootstrap, &rng, &sum->fit_events);
     if (!rc) {
-        const double *d = r->durations;
-        size_t nd = r->n_dur;
+        const double *d = r->durations.v;
+        size_t nd = r->durations.n;
         rc = popi_fit_powerlaw(d, nd, false, s->analysis.bootstrap, &rng, &sum->fit_durations);
         if (!rc && nd > 0) {
             rc = popi_fit_robust(d, nd, (popi_outlier_rule_t)s->analysis.outlier_rule, thr, NULL, &rb_dur);
@@ -462,8 +498,8 @@ static popi_err_t record(run_t *r, popi_h5_t *hp, const popi_agent_row_t *rows, 
         char desc[200];
         snprintf(desc, sizeof desc,
                  "uniform random sample (reservoir) of %zu of the %llu detected contact durations",
-                 r->n_dur, (unsigned long long)r->n_dur_seen);
-        rc = popi_h5_write_f64(&h, "/contacts/durations", r->durations, r->n_dur, "s", desc);
+                 r->durations.n, (unsigned long long)r->durations.seen);
+        rc = popi_h5_write_f64(&h, "/contacts/durations", r->durations.v, r->durations.n, "s", desc);
     }
     if (rc) goto fail;
     if ((rc = popi_h5_write_table(&h, &t_fit, fits, 2))) goto fail;
@@ -496,7 +532,7 @@ static double now_s(clockid_t c)
 
 static void run_destroy(run_t *r)
 {
-    popi_contact_free(r->eng);
+    if (r->eng) r->vt->free(r->eng);
     popi_radio_destroy(&r->radio);
     popi_mobility_destroy(&r->mob);
     popi_world_destroy(&r->world);
@@ -509,7 +545,7 @@ static void run_destroy(run_t *r)
     free(r->ctime);
     free(r->pairs.slot);
     free(r->pairbits);
-    free(r->durations);
+    popi_reservoir_destroy(&r->durations);
     popi_rng_destroy(&r->sampling);
     free(r->cum_bins);
 }
@@ -555,7 +591,7 @@ popi_err_t popi_run_execute(const popi_scenario_t *s, const popi_run_opts_t *opt
     sum->proximities = r.n_prox;
     sum->sim_s = popi_time_to_s(r.t_end);
     sum->from_trace = r.from_trace;
-    if (r.eng) sum->engine = popi_contact_stats(r.eng);
+    if (r.eng) sum->engine = r.vt->stats(r.eng);
     sum->des_events = r.des.n_executed;
     sum->sightings = r.radio.n_sightings;
 out:

@@ -103,7 +103,7 @@ static void crowd_init(crowd_t *c, double L, uint32_t n, popi_mobility_kind_t ki
     ck_assert_int_eq(popi_mobility_init(&c->mob, &mc, &c->world, n, seed, 0), POPI_OK);
     popi_radio_config_t rc = unit_disc();
     ck_assert_int_eq(popi_radio_init(&c->radio, &rc, 0.0, &c->world, n, seed, 0), POPI_OK);
-    popi_contact_config_t cc = {range, 0.0, bucket};
+    popi_contact_config_t cc = {range, 0.0, bucket, POPI_CONTACT_SWEEP};
     popi_contact_sink_t sink = {c, on_prox, on_cont};
     ck_assert_int_eq(popi_contact_create(&c->eng, &cc, &c->mob, &c->radio, sink, threads), POPI_OK);
 }
@@ -283,16 +283,16 @@ START_TEST(test_degenerate_and_errors)
     ck_assert_uint_eq(c.prox.n, 0);
     popi_contact_engine_t *e = NULL;
     popi_contact_sink_t sink = {NULL, NULL, NULL};
-    popi_contact_config_t bad = {0.0, 0.0, 1.0};
+    popi_contact_config_t bad = {0.0, 0.0, 1.0, POPI_CONTACT_SWEEP};
     ck_assert_int_eq(popi_contact_create(&e, &bad, &c.mob, &c.radio, sink, 1), POPI_EINVAL);
     ck_assert_ptr_nonnull(strstr(popi_err_message(), "contact.range_m"));
-    bad = (popi_contact_config_t){2.0, 0.0, 0.0};
+    bad = (popi_contact_config_t){2.0, 0.0, 0.0, POPI_CONTACT_SWEEP};
     ck_assert_int_eq(popi_contact_create(&e, &bad, &c.mob, &c.radio, sink, 1), POPI_EINVAL);
     ck_assert_ptr_nonnull(strstr(popi_err_message(), "contact.bucket_s"));
-    bad = (popi_contact_config_t){2.0, -1.0, 1.0};
+    bad = (popi_contact_config_t){2.0, -1.0, 1.0, POPI_CONTACT_SWEEP};
     ck_assert_int_eq(popi_contact_create(&e, &bad, &c.mob, &c.radio, sink, 1), POPI_EINVAL);
     ck_assert_ptr_nonnull(strstr(popi_err_message(), "contact.min_duration_s"));
-    bad = (popi_contact_config_t){2.0, 0.0, 1.0};
+    bad = (popi_contact_config_t){2.0, 0.0, 1.0, POPI_CONTACT_SWEEP};
     ck_assert_int_eq(popi_contact_create(&e, &bad, &c.mob, &c.radio, sink, 0), POPI_EINVAL);
     ck_assert_ptr_null(e);
     popi_contact_free(NULL);
@@ -307,7 +307,7 @@ START_TEST(test_unit_disc_min_duration)
     crowd_t c;
     crowd_init(&c, 30, 60, POPI_MOB_RANDOM_WAYPOINT, 0.5, 1.5, 2.0, 1.0, 1, seed);
     popi_contact_free(c.eng);
-    popi_contact_config_t cc = {2.0, 5.0, 1.0};
+    popi_contact_config_t cc = {2.0, 5.0, 1.0, POPI_CONTACT_SWEEP};
     popi_contact_sink_t sink = {&c, on_prox, on_cont};
     ck_assert_int_eq(popi_contact_create(&c.eng, &cc, &c.mob, &c.radio, sink, 1), POPI_OK);
     crowd_run(&c, 600 * POPI_US_PER_S, 60 * POPI_US_PER_S);

@@ -69,7 +69,7 @@ static scen_t rwp_scen(uint64_t seed)
     s.n = 300;
     s.mob = mob_only(POPI_MOB_RANDOM_WAYPOINT, 0.5, 1.5);
     s.radio = unit_disc();
-    s.contact = (popi_contact_config_t){2.0, 0.0, 1.0};
+    s.contact = (popi_contact_config_t){.range_m = 2.0, .min_duration_s = 0.0, .bucket_s = 1.0};
     s.t_end = 600 * POPI_US_PER_S;
     s.step = 60 * POPI_US_PER_S;
     s.seed = seed;
@@ -95,7 +95,7 @@ static scen_t mixed_scen(uint64_t seed)
     s.mob.back_and_forth.fraction = 0.2;
     s.mob.random_direction.fraction = 0.2;
     s.radio = unit_disc();
-    s.contact = (popi_contact_config_t){2.0, 5.0, 1.0};
+    s.contact = (popi_contact_config_t){.range_m = 2.0, .min_duration_s = 5.0, .bucket_s = 1.0};
     s.t_end = 600 * POPI_US_PER_S;
     s.step = 37 * POPI_US_PER_S;
     s.seed = seed;
@@ -258,7 +258,7 @@ START_TEST(test_ble_radio_matches_sweep)
     sc.n_obst = 0;
     sc.n = 160;
     sc.radio.model = POPI_RADIO_BLE;
-    sc.contact = (popi_contact_config_t){2.5, 10.0, 1.0};
+    sc.contact = (popi_contact_config_t){.range_m = 2.5, .min_duration_s = 10.0, .bucket_s = 1.0};
     sc.t_end = 600 * POPI_US_PER_S;
     out_t s, k;
     run(&sc, false, 1, &s);
@@ -345,7 +345,7 @@ START_TEST(test_kinetic_theory_rate)
     sc.n = n;
     sc.mob = mob_only(POPI_MOB_RANDOM_DIRECTION, v, v);
     sc.radio = unit_disc();
-    sc.contact = (popi_contact_config_t){r, 0.0, 1.0};
+    sc.contact = (popi_contact_config_t){.range_m = r, .min_duration_s = 0.0, .bucket_s = 1.0};
     sc.t_end = 1200 * POPI_US_PER_S;
     sc.step = 100 * POPI_US_PER_S;
     double expect = (double)n * (n - 1) / 2.0 * dP * vrel / M_PI * popi_time_to_s(sc.t_end);
@@ -421,19 +421,19 @@ START_TEST(test_degenerate_and_errors)
     ck_assert_int_eq(popi_radio_init(&r, &rc, 0.0, &w, 10, 1, 0), POPI_OK);
     popi_contact_kinetic_t *e = (popi_contact_kinetic_t *)&w; /* must be reset to NULL on failure */
     popi_contact_sink_t sink = {NULL, NULL, NULL};
-    popi_contact_config_t bad = {0.0, 0.0, 1.0};
+    popi_contact_config_t bad = {.range_m = 0.0, .min_duration_s = 0.0, .bucket_s = 1.0};
     ck_assert_int_eq(popi_contact_kinetic_create(&e, &bad, &m, &r, sink, 1), POPI_EINVAL);
     ck_assert_ptr_null(e);
     ck_assert_ptr_nonnull(strstr(popi_err_message(), "contact.range_m"));
-    bad = (popi_contact_config_t){NAN, 0.0, 1.0};
+    bad = (popi_contact_config_t){.range_m = NAN, .min_duration_s = 0.0, .bucket_s = 1.0};
     ck_assert_int_eq(popi_contact_kinetic_create(&e, &bad, &m, &r, sink, 1), POPI_EINVAL);
-    bad = (popi_contact_config_t){2.0, 0.0, 0.0};
+    bad = (popi_contact_config_t){.range_m = 2.0, .min_duration_s = 0.0, .bucket_s = 0.0};
     ck_assert_int_eq(popi_contact_kinetic_create(&e, &bad, &m, &r, sink, 1), POPI_EINVAL);
     ck_assert_ptr_nonnull(strstr(popi_err_message(), "contact.bucket_s"));
-    bad = (popi_contact_config_t){2.0, -1.0, 1.0};
+    bad = (popi_contact_config_t){.range_m = 2.0, .min_duration_s = -1.0, .bucket_s = 1.0};
     ck_assert_int_eq(popi_contact_kinetic_create(&e, &bad, &m, &r, sink, 1), POPI_EINVAL);
     ck_assert_ptr_nonnull(strstr(popi_err_message(), "contact.min_duration_s"));
-    bad = (popi_contact_config_t){2.0, 0.0, 1.0};
+    bad = (popi_contact_config_t){.range_m = 2.0, .min_duration_s = 0.0, .bucket_s = 1.0};
     ck_assert_int_eq(popi_contact_kinetic_create(&e, &bad, &m, &r, sink, 0), POPI_EINVAL);
     ck_assert_ptr_nonnull(strstr(popi_err_message(), "threads"));
     ck_assert_ptr_null(e);

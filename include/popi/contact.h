@@ -44,11 +44,15 @@ void popi_contact_vec_destroy(popi_contact_vec_t *vec);
 /** Sort by (t_start, i, j, t_end). O(n log n). */
 void popi_contact_vec_sort(popi_contact_vec_t *vec);
 
+/** Proximity engines: both give the same intervals (checked by tests/test_contact_kinetic.c). */
+typedef enum { POPI_CONTACT_KINETIC = 0, POPI_CONTACT_SWEEP = 1 } popi_contact_engine_kind_t;
+
 /** Scenario keys contact.*. */
 typedef struct {
     double range_m;        /**< proximity range, m, > 0 */
     double min_duration_s; /**< minimum duration of a detected contact, s, >= 0 */
     double bucket_s;       /**< sweep bucket, s, > 0 (performance only: results do not depend on it) */
+    int engine;            /**< popi_contact_engine_kind_t (performance only) */
 } popi_contact_config_t;
 
 /** Receives intervals as they close, in order of closing bucket, then (i, j, t_start). */

@@ -1,0 +1,1397 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * contact_kinetic.c - exact proximity intervals by a kinetic grid (the same output as contact.c).
+ *
+ * A pair's "window" (both keep their legs) holds at most one in-range "piece" (the sweep's solver).
+ * Cell >= range, so a pair in range is in adjacent cells: a window is solved when it starts (leg
+ * change: the agent against its 3x3 block) and when the pair becomes adjacent (crossing: the agent
+ * against the new strip, unless their gap along the crossing axis grows). Same window, same piece
+ * bit for bit: repeats are dropped. Per slice of whole buckets: agents with an event list visits
+ * and triggers (OpenMP), all go into a cell-sorted visit index, triggers are answered from it
+ * (OpenMP); a piece that neither starts at its window start nor reaches its window end is a whole
+ * interval waiting for the slice of its end, the others are chained by (pair, window) through a
+ * hash map; intervals ending in the slice are emitted by (bucket, i, j, t_start), as by the sweep.
+ * Invariant: a window in which a pair comes within range is solved at or before its piece starts.
+ * Kinetic data structures: Basch, Guibas & Hershberger, J. Algorithms 31 (1999) 1-28,
+ * DOI 10.1006/jagm.1998.0988.
+ */
+#include "popi/contact_kinetic.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Pieces of a pair closer than this (µs) are one interval: the sweep's JOIN_EPS (1e-7 s). */
+#define JOIN_EPS_US 0.1
+/* Slots of the calendar rings (slices); later entries wait for the next turn of the ring. */
+#define RING 8
+#define NONE UINT32_MAX
+/* Slice length, µs, rounded down to whole buckets (the BLE radio follows buckets one by one):
+ * each slice costs O(agents); longer ones gained nothing on B1. */
+#define SLICE_US 1000000
+/* Mobility is asked for legs this far ahead (µs), so that its O(agents) pass runs rarely. */
+#define LOOKAHEAD_US 30000000
+/* Threads are numbered in 16 bits in the trigger list. */
+#define MAX_THREADS 4096
+/* Default grain: below this much work a slice's phases run on one thread, since their parallel
+ * regions would cost more in synchronisation than they save (agents; triggers per slice); from
+ * the triggers' grain on, triggers are also answered in cell order. */
+#define GRAIN_AGENTS 65536
+#define GRAIN_TRIGGERS 16384
+/* Cells per range: a finer grid makes fewer pairs adjacent but more crossings (2 was slower). */
+#define REACH 1
+
+/* Kinetic state of one agent: the leg it follows, its cell and its next crossing times. */
+typedef struct {
+    popi_time_t leg_t0; /* start of the followed leg, -1 before the first */
+    int32_t cx, cy;
+    double tx, ty; /* next crossing of a vertical / horizontal cell edge, µs, INFINITY if none */
+} agent_t;
+
+/* A leg overlapping the slice, copied so that candidate solving reads compact memory. */
+typedef struct {
+    popi_time_t t0, t1;
+    double x0, y0, vx, vy;
+} leg_t;
+
+/* A candidate partner of a trigger's agent. */
+typedef struct {
+    const leg_t *leg;
+    uint32_t agent, pad;
+} cand_t;
+
+/* A window that may hold a piece: relative motion (j - i) from ts, over span s. */
+typedef struct {
+    double px, py, vx, vy, span;
+    popi_time_t ts;
+    uint32_t i, j;
+} win_t;
+
+/* An agent's stay in one cell on one leg during the slice: [t_in, t_out) µs. */
+typedef struct {
+    double t_in, t_out;
+    uint32_t agent, cell;
+    uint32_t lt, li; /* its leg: e->legbase[lt][li] */
+} visit_t;
+
+/* An entry of the visit index: a visit, or an agent without an event in the slice. */
+typedef struct {
+    double t_in, t_out;
+    const leg_t *leg;
+    uint32_t agent, pad;
+} ivis_t;
+
+enum { TRIG_BLOCK = 0, TRIG_STRIP = 1 };
+
+/* A leg start (solve against the block) or a crossing (against the new strip) at time t. */
+typedef struct {
+    double t; /* µs */
+    uint32_t agent, li;
+    int32_t cx, cy; /* cell from t on */
+    uint16_t lt;
+    int8_t kind, dx, dy;
+} trig_t;
+
+/* In-range piece of a pair on one window. */
+typedef struct {
+    uint64_t key;   /* i << 32 | j, i < j */
+    popi_time_t ts; /* window start, µs */
+    double a, b;    /* in range on [ts + a, ts + b], s */
+    double dmin;    /* closest approach over the piece, m */
+    uint32_t open;  /* 1 if it reaches the window end (within JOIN_EPS_US): the next may continue it */
+} piece_t;
+
+/* The last piece of an interval and the closest approach before it. */
+typedef struct {
+    popi_time_t ts;
+    double a, b, dmin;
+    double dmin_prev;
+} tail_t;
+
+/* An interval waiting to be emitted (complete) or followed by the radio (BLE). */
+typedef struct {
+    uint64_t key;
+    popi_time_t t_start, t_end;
+    int64_t due; /* floor(end + JOIN_EPS_US): emitted in the slice holding this µs */
+    tail_t tl;
+    uint32_t rec;     /* its record, NONE for a complete interval without one */
+    uint32_t closing; /* 1: emit now; 0: BLE interval still open at the slice end */
+} fin_t;
+
+/* An interval that may still grow: in the map if a later window may continue it (and, for the
+ * BLE radio, every open interval, so that the radio can follow it). */
+typedef struct {
+    uint64_t key;
+    popi_time_t t_start;
+    double eb;     /* end of the last piece, µs */
+    int64_t due;   /* floor(eb + JOIN_EPS_US) */
+    int64_t cal_g; /* slice-grid index of its entry in the end ring, -1 if none */
+    tail_t tl;
+    uint32_t gen, live_pos;
+    uint8_t in_map, closing;
+} rec_t;
+
+typedef struct {
+    leg_t *legs;
+    size_t n_legs, cap_legs;
+    visit_t *vis;
+    size_t n_vis, cap_vis;
+    trig_t *trig;
+    size_t n_trig, cap_trig;
+    piece_t *pc;
+    size_t n_pc, cap_pc;
+    uint32_t *act; /* agents with an event in the slice */
+    size_t n_act, cap_act;
+    cand_t *cand;
+    size_t cap_cand;
+    win_t *win;
+    size_t cap_win;
+    uint64_t tested, solved;
+    uint32_t id;
+    char pad[64];
+} tbuf_t;
+
+typedef struct {
+    piece_t *v;
+    size_t n, cap;
+} pslot_t;
+
+typedef struct {
+    fin_t *v;
+    size_t n, cap;
+} fslot_t;
+
+typedef struct {
+    uint32_t rec, gen;
+    int64_t g;
+} endref_t;
+
+typedef struct {
+    endref_t *v;
+    size_t n, cap;
+} eslot_t;
+
+/* A slot of the hash map of continuable intervals. */
+typedef struct {
+    uint64_t key;
+    uint32_t rec, pad;
+} mslot_t;
+
+/* A sort entry: order by (k, tie). */
+typedef struct {
+    uint64_t k;
+    int64_t tie;
+    uint32_t idx, pad;
+} kv_t;
+
+struct popi_contact_kinetic {
+    popi_contact_config_t cfg;
+    popi_mobility_t *mob;
+    popi_radio_t *radio;
+    popi_contact_sink_t sink;
+    int threads;
+    size_t grain_agents, grain_triggers;
+    uint32_t n;
+    double r;
+    popi_time_t bucket, slice, min_duration;
+    popi_time_t now, origin, T0, T1;
+    bool full; /* the next slice solves every pair within reach at its start (run start, after finish) */
+    bool ble;
+    int key_bits;
+    /* grid: a pair in range is at most `reach` cells apart along each axis */
+    double cell;
+    int32_t gnx, gny, reach;
+    agent_t *ag;
+    /* an agent without an event in the slice keeps its cell and leg all slice long */
+    uint32_t *pcell; /* per agent: its cell at the end of the last slice */
+    leg_t *aleg;     /* per agent: its leg at the end of the last slice */
+    double *next_ev; /* per agent: its next crossing or leg end, µs */
+    uint32_t *stamp; /* per agent: the last slice in which it had an event */
+    uint32_t slice_no;
+    popi_time_t mob_until; /* mobility's legs cover up to here */
+    tbuf_t *tb;
+    const leg_t **legbase; /* [t < threads]: the slice's legs of thread t; [threads]: aleg */
+    uint32_t *cell_start;
+    ivis_t *cvis; /* the visit index, by cell */
+    size_t cvis_cap;
+    trig_t *trigs;
+    size_t n_trigs, trigs_cap;
+    /* pieces */
+    pslot_t ring[RING];
+    piece_t *cur;
+    size_t n_cur, cur_cap;
+    kv_t *kv, *kv_tmp;
+    size_t kv_cap;
+    size_t *cnt;
+    size_t cnt_cap;
+    /* intervals */
+    pslot_t dring[RING]; /* unit disc: one-piece intervals (no record), by the slice of their end */
+    piece_t *epc;        /* one-piece intervals to emit now */
+    size_t n_epc, epc_cap;
+    fslot_t done[RING]; /* complete intervals by the slice of their end */
+    rec_t *rec;
+    popi_radio_pair_t *rradio; /* BLE: radio state per record */
+    size_t rec_cap, rec_used;
+    uint32_t *free_rec;
+    size_t n_free, free_cap;
+    mslot_t *map; /* pair -> record of an interval that a later window may continue */
+    size_t map_cap, map_n;
+    int map_bits;
+    uint32_t *live; /* BLE: every open interval's record */
+    size_t n_live, live_cap, n_open;
+    eslot_t ends[RING];
+    fin_t *touched; /* to emit (or observe) at the end of the slice */
+    size_t n_touched, touched_cap;
+    popi_contact_stats_t stats;
+};
+
+static void map_clear(mslot_t *m, size_t cap)
+{
+    for (size_t s = 0; s < cap; s++) m[s] = (mslot_t){0, NONE, 0};
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Create / free                                                                                   */
+
+popi_err_t popi_contact_kinetic_create(popi_contact_kinetic_t **out, const popi_contact_config_t *cfg,
+                                       popi_mobility_t *mob, popi_radio_t *radio,
+                                       popi_contact_sink_t sink, int threads)
+{
+    *out = NULL;
+    if (!(cfg->range_m > 0.0))
+        return popi_err_set(POPI_EINVAL, "contact_kinetic: contact.range_m must be > 0 m, got %g",
+                            cfg->range_m);
+    if (!(cfg->bucket_s > 0.0))
+        return popi_err_set(POPI_EINVAL, "contact_kinetic: contact.bucket_s must be > 0 s, got %g",
+                            cfg->bucket_s);
+    if (!(cfg->min_duration_s >= 0.0))
+        return popi_err_set(POPI_EINVAL, "contact_kinetic: contact.min_duration_s must be >= 0 s, got %g",
+                            cfg->min_duration_s);
+    if (threads < 1 || threads > MAX_THREADS)
+        return popi_err_set(POPI_EINVAL, "contact_kinetic: threads must be in [1, %d], got %d", MAX_THREADS,
+                            threads);
+    popi_contact_kinetic_t *e = popi_xcalloc(1, sizeof *e);
+    e->cfg = *cfg;
+    e->mob = mob;
+    e->radio = radio;
+    e->sink = sink;
+    e->threads = threads;
+    e->grain_agents = GRAIN_AGENTS;
+    e->grain_triggers = GRAIN_TRIGGERS;
+    e->n = mob->n;
+    e->r = cfg->range_m;
+    e->bucket = popi_time_from_s(cfg->bucket_s);
+    if (e->bucket < 1) e->bucket = 1;
+    e->slice = e->bucket;
+    e->min_duration = popi_time_from_s(cfg->min_duration_s);
+    e->ble = radio->cfg.model != POPI_RADIO_UNIT_DISC;
+    e->full = true;
+    uint64_t nn = (uint64_t)(e->n ? e->n : 1) * (uint64_t)(e->n ? e->n : 1);
+    e->key_bits = 1;
+    while (e->key_bits < 64 && (UINT64_C(1) << e->key_bits) < nn) e->key_bits++;
+    if (!e->ble && SLICE_US > e->bucket) { /* whole buckets; their index must fit beside the pair */
+        int64_t m = SLICE_US / e->bucket;
+        while (m > 1 && e->key_bits + (int)ceil(log2((double)m)) > 63) m /= 2;
+        e->slice = m * e->bucket;
+    }
+    /* grid: REACH cells span just over the range (a pair in range is then at most `reach` cells
+     * apart per axis, with a margin far above rounding), but no finer than ~4 cells per agent */
+    const popi_world_t *w = mob->world;
+    double span = e->r * (1.0 + 1e-6);
+    double cell = span / REACH;
+    double min_cell = sqrt(w->width_m * w->height_m / (4.0 * (double)(e->n ? e->n : 1)));
+    if (cell < min_cell) cell = min_cell;
+    e->cell = cell;
+    e->reach = (int32_t)ceil(span / cell - 1e-9);
+    if (e->reach < 1) e->reach = 1;
+    if ((double)e->reach * cell <= e->r) e->reach++;
+    e->gnx = (int32_t)ceil(w->width_m / cell);
+    e->gny = (int32_t)ceil(w->height_m / cell);
+    if (e->gnx < 1) e->gnx = 1;
+    if (e->gny < 1) e->gny = 1;
+    size_t n1 = (size_t)e->n + 1;
+    e->ag = popi_xmalloc(n1 * sizeof *e->ag);
+    for (uint32_t a = 0; a < e->n; a++) e->ag[a].leg_t0 = -1;
+    e->aleg = popi_xcalloc(n1, sizeof *e->aleg);
+    e->next_ev = popi_xcalloc(n1, sizeof *e->next_ev);
+    e->stamp = popi_xcalloc(n1, sizeof *e->stamp);
+    e->pcell = popi_xmalloc(n1 * sizeof *e->pcell);
+    memset(e->pcell, 0xff, n1 * sizeof *e->pcell);
+    e->mob_until = -1;
+    e->tb = popi_xcalloc((size_t)threads, sizeof *e->tb);
+    for (int t = 0; t < threads; t++) e->tb[t].id = (uint32_t)t;
+    e->legbase = popi_xcalloc((size_t)threads + 1, sizeof *e->legbase);
+    e->legbase[threads] = e->aleg;
+    e->cell_start = popi_xmalloc(((size_t)e->gnx * (size_t)e->gny + 1) * sizeof *e->cell_start);
+    e->map_bits = 8;
+    e->map_cap = (size_t)1 << e->map_bits;
+    e->map = popi_xmalloc(e->map_cap * sizeof *e->map);
+    map_clear(e->map, e->map_cap);
+    *out = e;
+    return POPI_OK;
+}
+
+void popi_contact_kinetic_free(popi_contact_kinetic_t *e)
+{
+    if (!e) return;
+    free(e->ag);
+    free(e->aleg);
+    free(e->next_ev);
+    free(e->stamp);
+    free(e->pcell);
+    if (e->tb)
+        for (int t = 0; t < e->threads; t++) {
+            free(e->tb[t].legs);
+            free(e->tb[t].vis);
+            free(e->tb[t].trig);
+            free(e->tb[t].pc);
+            free(e->tb[t].act);
+            free(e->tb[t].cand);
+            free(e->tb[t].win);
+        }
+    free(e->tb);
+    free(e->legbase);
+    free(e->cell_start);
+    free(e->cvis);
+    free(e->trigs);
+    for (int k = 0; k < RING; k++) {
+        free(e->ring[k].v);
+        free(e->done[k].v);
+        free(e->dring[k].v);
+        free(e->ends[k].v);
+    }
+    free(e->cur);
+    free(e->kv);
+    free(e->kv_tmp);
+    free(e->cnt);
+    free(e->rec);
+    free(e->rradio);
+    free(e->free_rec);
+    free(e->map);
+    free(e->live);
+    free(e->touched);
+    free(e->epc);
+    free(e);
+}
+
+static int cmp_u64pair(const void *pa, const void *pb)
+{
+    const uint64_t *a = pa, *b = pb;
+    if (a[0] != b[0]) return a[0] < b[0] ? -1 : 1;
+    return (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+void popi_contact_kinetic_set_grain(popi_contact_kinetic_t *e, size_t agents, size_t triggers)
+{
+    e->grain_agents = agents;
+    e->grain_triggers = triggers;
+}
+
+popi_contact_stats_t popi_contact_kinetic_stats(const popi_contact_kinetic_t *e)
+{
+    popi_contact_stats_t s = e->stats;
+    /* open now: intervals with a record or waiting complete, and one-piece intervals that have
+     * started (a window may be queued twice: count distinct ones) */
+    size_t n = 0, u = 0;
+    for (int k = 0; k < RING; k++) n += e->dring[k].n;
+    uint64_t *v = popi_xmalloc((2 * n + 2) * sizeof *v);
+    for (int k = 0; k < RING; k++)
+        for (size_t q = 0; q < e->dring[k].n; q++) {
+            const piece_t *p = &e->dring[k].v[q];
+            if ((double)p->ts + p->a * 1e6 >= (double)e->now) continue;
+            v[2 * u] = p->key;
+            v[2 * u + 1] = (uint64_t)p->ts;
+            u++;
+        }
+    qsort(v, u, 2 * sizeof *v, cmp_u64pair);
+    size_t distinct = 0;
+    for (size_t q = 0; q < u; q++)
+        if (q == 0 || cmp_u64pair(&v[2 * q], &v[2 * q - 2]) != 0) distinct++;
+    free(v);
+    s.open_now = e->n_open + distinct;
+    return s;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Step 1: cell visits, crossings and leg changes of each agent in the slice                       */
+
+static inline int32_t cell_of(double x, double cell, int32_t nc)
+{
+    double f = floor(x / cell);
+    if (!(f >= 0.0)) return 0;
+    if (f >= (double)nc) return nc - 1;
+    return (int32_t)f;
+}
+
+/* Time (µs) at which a leg from x0 at t0 with speed v (m/s) leaves cell c along one axis. */
+static inline double cross_time(popi_time_t t0, double x0, double v, int32_t c, int32_t nc, double cell)
+{
+    if (v > 0.0) return c + 1 < nc ? (double)t0 + ((double)(c + 1) * cell - x0) / v * 1e6 : INFINITY;
+    if (v < 0.0) return c > 0 ? (double)t0 + ((double)c * cell - x0) / v * 1e6 : INFINITY;
+    return INFINITY;
+}
+
+static inline void push_visit(const popi_contact_kinetic_t *e, tbuf_t *tb, double t_in, double t_out,
+                              uint32_t lt, uint32_t li, uint32_t a, const agent_t *st)
+{
+    POPI_GROW(tb->vis, tb->cap_vis, tb->n_vis + 1);
+    tb->vis[tb->n_vis++] = (visit_t){
+        t_in, t_out, a, (uint32_t)st->cy * (uint32_t)e->gnx + (uint32_t)st->cx, lt, li};
+}
+
+static inline void push_trig(tbuf_t *tb, int kind, double t, uint32_t a, const agent_t *st, int dx, int dy,
+                             uint32_t lt, uint32_t li)
+{
+    POPI_GROW(tb->trig, tb->cap_trig, tb->n_trig + 1);
+    tb->trig[tb->n_trig++] =
+        (trig_t){t, a, li, st->cx, st->cy, (uint16_t)lt, (int8_t)kind, (int8_t)dx, (int8_t)dy};
+}
+
+/* Walk leg L (e->legbase[lt][li]) over [s0, s1): cell visits and crossings. */
+static inline void walk_leg(const popi_contact_kinetic_t *e, agent_t *st, uint32_t a, const leg_t *L,
+                            uint32_t lt, uint32_t li, popi_time_t s0, popi_time_t s1, tbuf_t *tb)
+{
+    double vs = (double)s0, ve = (double)s1;
+    for (;;) {
+        bool isx = st->tx <= st->ty;
+        double tn = isx ? st->tx : st->ty;
+        if (!(tn < ve)) break;
+        if (tn < vs) tn = vs;
+        if (tn > vs) push_visit(e, tb, vs, tn, lt, li, a, st);
+        int dx = 0, dy = 0;
+        if (isx) {
+            dx = L->vx > 0.0 ? 1 : -1;
+            st->cx += dx;
+            st->tx = cross_time(L->t0, L->x0, L->vx, st->cx, e->gnx, e->cell);
+        } else {
+            dy = L->vy > 0.0 ? 1 : -1;
+            st->cy += dy;
+            st->ty = cross_time(L->t0, L->y0, L->vy, st->cy, e->gny, e->cell);
+        }
+        push_trig(tb, TRIG_STRIP, tn, a, st, dx, dy, lt, li);
+        vs = tn;
+    }
+    if (ve > vs) push_visit(e, tb, vs, ve, lt, li, a, st);
+}
+
+static void agent_pass(popi_contact_kinetic_t *e, uint32_t a, popi_time_t T0, popi_time_t T1, tbuf_t *tb)
+{
+    if (!e->full && e->next_ev[a] >= (double)T1) return; /* no event: it stays in its cell list */
+    agent_t *st = &e->ag[a];
+    e->stamp[a] = e->slice_no;
+    POPI_GROW(tb->act, tb->cap_act, tb->n_act + 1);
+    tb->act[tb->n_act++] = a;
+    const uint32_t lt = tb->id;
+    if (!e->full && e->aleg[a].t1 >= T1) { /* crossings only, on the leg it follows */
+        walk_leg(e, st, a, &e->aleg[a], (uint32_t)e->threads, a, T0, T1, tb);
+    } else {
+        const popi_legq_t *q = &e->mob->q[a];
+        const popi_leg_t *last = NULL;
+        bool first = true;
+        for (uint32_t k = 0, idx = q->head; k < q->len; k++, idx = idx + 1 == q->cap ? 0 : idx + 1) {
+            const popi_leg_t *P = &q->legs[idx]; /* popi_mobility_leg(m, a, k) without the division */
+            if (P->t1 <= T0) continue;
+            if (P->t0 >= T1) break;
+            popi_time_t s0 = P->t0 > T0 ? P->t0 : T0, s1 = P->t1 < T1 ? P->t1 : T1;
+            POPI_GROW(tb->legs, tb->cap_legs, tb->n_legs + 1);
+            uint32_t li = (uint32_t)tb->n_legs;
+            tb->legs[tb->n_legs++] = (leg_t){P->t0, P->t1, P->x0, P->y0, P->vx, P->vy};
+            const leg_t *L = &tb->legs[li];
+            bool fresh = st->leg_t0 != L->t0;
+            if (fresh) { /* a new leg: its cell and crossings, from the position at s0 */
+                double dt = (double)(s0 - L->t0) * 1e-6;
+                st->leg_t0 = L->t0;
+                st->cx = cell_of(L->x0 + L->vx * dt, e->cell, e->gnx);
+                st->cy = cell_of(L->y0 + L->vy * dt, e->cell, e->gny);
+                st->tx = cross_time(L->t0, L->x0, L->vx, st->cx, e->gnx, e->cell);
+                st->ty = cross_time(L->t0, L->y0, L->vy, st->cy, e->gny, e->cell);
+            }
+            if (first) POPI_ASSERT(s0 == T0); /* mobility covers the slice */
+            if ((first && e->full) || (fresh && L->t0 >= T0))
+                push_trig(tb, TRIG_BLOCK, (double)s0, a, st, 0, 0, lt, li);
+            first = false;
+            walk_leg(e, st, a, L, lt, li, s0, s1, tb);
+            last = P;
+        }
+        POPI_ASSERT(!first);
+        /* its leg from the end of the slice on (queries read aleg only of agents without an event) */
+        e->aleg[a] = (leg_t){last->t0, last->t1, last->x0, last->y0, last->vx, last->vy};
+    }
+    double ne = (double)e->aleg[a].t1;
+    if (st->tx < ne) ne = st->tx;
+    if (st->ty < ne) ne = st->ty;
+    e->next_ev[a] = ne;
+    e->pcell[a] = (uint32_t)st->cy * (uint32_t)e->gnx + (uint32_t)st->cx;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Steps 2-3: the visit index and the answers to triggers                                          */
+
+static void sort_kv(popi_contact_kinetic_t *e, kv_t *v, size_t n, int bits);
+static void kv_reserve(popi_contact_kinetic_t *e, size_t n);
+
+/* The visit index: every agent without an event, in its cell all slice long, and the visits of
+ * the others, counting-sorted by cell. */
+static void build_index(popi_contact_kinetic_t *e)
+{
+    size_t nc = (size_t)e->gnx * (size_t)e->gny, still = e->n, nv;
+    uint32_t *cs = e->cell_start;
+    const uint32_t now = e->slice_no;
+    memset(cs, 0, (nc + 1) * sizeof *cs);
+    for (int t = 0; t < e->threads; t++) still -= e->tb[t].n_act;
+    nv = still;
+    if (still > 0)
+        for (uint32_t a = 0; a < e->n; a++) cs[e->pcell[a] + 1] += e->stamp[a] != now;
+    for (int t = 0; t < e->threads; t++) {
+        const tbuf_t *tb = &e->tb[t];
+        e->legbase[t] = tb->legs;
+        nv += tb->n_vis;
+        for (size_t k = 0; k < tb->n_vis; k++) cs[tb->vis[k].cell + 1]++;
+    }
+    for (size_t c = 0; c < nc; c++) cs[c + 1] += cs[c];
+    POPI_GROW(e->cvis, e->cvis_cap, nv + 1);
+    if (still > 0)
+        for (uint32_t a = 0; a < e->n; a++)
+            if (e->stamp[a] != now)
+                e->cvis[cs[e->pcell[a]]++] = (ivis_t){-INFINITY, INFINITY, &e->aleg[a], a, 0};
+    for (int t = 0; t < e->threads; t++) {
+        const tbuf_t *tb = &e->tb[t];
+        for (size_t k = 0; k < tb->n_vis; k++) {
+            const visit_t *v = &tb->vis[k];
+            e->cvis[cs[v->cell]++] = (ivis_t){v->t_in, v->t_out, &e->legbase[v->lt][v->li], v->agent, 0};
+        }
+    }
+    for (size_t c = nc; c > 0; c--) cs[c] = cs[c - 1];
+    cs[0] = 0;
+    /* triggers: in agent order, or by cell from the triggers' grain on, so that answering them
+     * walks the index of a large crowd (larger than the caches) in order */
+    size_t nt = 0;
+    for (int t = 0; t < e->threads; t++) nt += e->tb[t].n_trig;
+    POPI_GROW(e->trigs, e->trigs_cap, nt + 1);
+    e->n_trigs = 0;
+    if (nt < e->grain_triggers || nt < 2) {
+        for (int t = 0; t < e->threads; t++) {
+            memcpy(e->trigs + e->n_trigs, e->tb[t].trig, e->tb[t].n_trig * sizeof *e->trigs);
+            e->n_trigs += e->tb[t].n_trig;
+        }
+        return;
+    }
+    kv_reserve(e, nt + 1);
+    size_t k = 0;
+    for (int t = 0; t < e->threads; t++)
+        for (size_t q = 0; q < e->tb[t].n_trig; q++, k++) {
+            const trig_t *T = &e->tb[t].trig[q];
+            e->kv[k] = (kv_t){(uint64_t)T->cy * (uint64_t)e->gnx + (uint64_t)T->cx, (int64_t)k, (uint32_t)t,
+                              (uint32_t)q};
+        }
+    int bits = 1;
+    while (bits < 63 && (UINT64_C(1) << bits) < (uint64_t)nc) bits++;
+    sort_kv(e, e->kv, nt, bits);
+    for (k = 0; k < nt; k++) e->trigs[k] = e->tb[e->kv[k].idx].trig[e->kv[k].pad];
+    e->n_trigs = nt;
+}
+
+/* popi_contact_solve, inlined: the same arithmetic, so the same results. */
+static inline bool solve(double px, double py, double vx, double vy, double r, double span, double *a,
+                         double *b, double *dmin)
+{
+    double A = vx * vx + vy * vy;
+    double B = 2.0 * (px * vx + py * vy);
+    double C = px * px + py * py - r * r;
+    bool in0 = C <= 0.0;
+    if (!in0) {
+        if (A <= 0.0 || B >= 0.0) return false;
+        double ts = -B / (2.0 * A);
+        double tc = ts < span ? ts : span;
+        double cx = px + vx * tc, cy = py + vy * tc;
+        if (cx * cx + cy * cy > r * r) return false;
+    }
+    double ts = A > 0.0 ? -B / (2.0 * A) : 0.0;
+    if (ts < 0.0) ts = 0.0;
+    if (ts > span) ts = span;
+    double cx = px + vx * ts, cy = py + vy * ts;
+    *dmin = sqrt(cx * cx + cy * cy);
+    double ex = px + vx * span, ey = py + vy * span;
+    bool in1 = ex * ex + ey * ey - r * r <= 0.0;
+    if (A <= 0.0) {
+        *a = 0.0;
+        *b = span;
+        return true;
+    }
+    double disc = B * B - 4.0 * A * C;
+    double t1, t2;
+    if (disc < 0.0) {
+        t1 = t2 = ts;
+    } else {
+        double sq = sqrt(disc);
+        double q = -0.5 * (B + (B >= 0.0 ? sq : -sq));
+        double r1 = q / A, r2 = q != 0.0 ? C / q : r1;
+        t1 = r1 < r2 ? r1 : r2;
+        t2 = r1 < r2 ? r2 : r1;
+    }
+    double lo = in0 ? 0.0 : (t1 < 0.0 ? 0.0 : t1);
+    double hi = in1 ? span : (t2 > span ? span : t2);
+    if (hi < lo) hi = lo;
+    *a = lo;
+    *b = hi;
+    return true;
+}
+
+/* Relative position (j - i) at ts and velocity of legs Li (agent i) and Lj (agent j). */
+static inline void relative(const leg_t *Li, const leg_t *Lj, popi_time_t ts, double *px, double *py,
+                            double *vx, double *vy)
+{
+    double di = (double)(ts - Li->t0) * 1e-6, dj = (double)(ts - Lj->t0) * 1e-6;
+    *px = (Lj->x0 + Lj->vx * dj) - (Li->x0 + Li->vx * di);
+    *py = (Lj->y0 + Lj->vy * dj) - (Li->y0 + Li->vy * di);
+    *vx = Lj->vx - Li->vx;
+    *vy = Lj->vy - Li->vy;
+}
+
+/* The window of legs Li (agent i) and Lj (agent j) that holds the trigger time: filed in w, and
+ * true unless the two are outside range at its start and never closer than the range (the
+ * solver's own first test, without branches). The relative motion does not depend on which agent
+ * is which up to its sign, and negating p and v is exact and leaves every rounding of the solver
+ * unchanged, so a window found from either side gives the same piece. */
+static inline bool window(const popi_contact_kinetic_t *e, uint32_t i, const leg_t *Li, uint32_t j,
+                          const leg_t *Lj, win_t *w)
+{
+    popi_time_t ts = Li->t0 > Lj->t0 ? Li->t0 : Lj->t0;
+    ts = ts > e->origin ? ts : e->origin;
+    popi_time_t te = Li->t1 < Lj->t1 ? Li->t1 : Lj->t1;
+    double px, py, vx, vy, span = (double)(te - ts) * 1e-6, r = e->r;
+    relative(Li, Lj, ts, &px, &py, &vx, &vy);
+    double A = vx * vx + vy * vy, B = 2.0 * (px * vx + py * vy), C = px * px + py * py - r * r;
+    double tv = -B / (2.0 * (A > 0.0 ? A : 1.0));
+    double tc = tv < span ? tv : span;
+    double cx = px + vx * tc, cy = py + vy * tc;
+    *w = (win_t){px, py, vx, vy, span, ts, i, j};
+    return (C <= 0.0) | ((A > 0.0) & (B < 0.0) & (cx * cx + cy * cy <= r * r));
+}
+
+/* Solve a window in full and file its piece. */
+static inline void solve_window(const popi_contact_kinetic_t *e, const win_t *w, tbuf_t *tb)
+{
+    double a, b, dmin;
+    if (!solve(w->px, w->py, w->vx, w->vy, e->r, w->span, &a, &b, &dmin)) return;
+    /* a piece that started before the slice was found and chained then: this is a repeat */
+    if ((double)w->ts + a * 1e6 < (double)e->T0) return;
+    uint32_t lo = w->i < w->j ? w->i : w->j, hi = w->i < w->j ? w->j : w->i;
+    POPI_GROW(tb->pc, tb->cap_pc, tb->n_pc + 1);
+    tb->pc[tb->n_pc++] =
+        (piece_t){((uint64_t)lo << 32) | hi, w->ts, a, b, dmin, (w->span - b) * 1e6 <= JOIN_EPS_US};
+}
+
+static void answer(const popi_contact_kinetic_t *e, const trig_t *T, tbuf_t *tb)
+{
+    int32_t x0, x1, y0, y1, k = e->reach;
+    if (T->kind == TRIG_BLOCK) {
+        x0 = T->cx - k, x1 = T->cx + k, y0 = T->cy - k, y1 = T->cy + k;
+    } else if (T->dx) { /* the column that came within reach */
+        x0 = x1 = T->cx + T->dx * k;
+        y0 = T->cy - k, y1 = T->cy + k;
+    } else {
+        y0 = y1 = T->cy + T->dy * k;
+        x0 = T->cx - k, x1 = T->cx + k;
+    }
+    if (x0 < 0) x0 = 0;
+    if (y0 < 0) y0 = 0;
+    if (x1 >= e->gnx) x1 = e->gnx - 1;
+    if (y1 >= e->gny) y1 = e->gny - 1;
+    if (x0 > x1 || y0 > y1) return; /* the strip lies beyond the world's edge */
+    double t = T->t;
+    uint32_t self = T->agent;
+    const leg_t *La = &e->legbase[T->lt][T->li];
+    /* A partner in the strip is at least reach cells (> range) ahead along the crossing axis, and
+     * before t they were never in range on this window without an earlier solve: unless the gap
+     * along that axis shrinks, this window holds no new piece. (No such filter for a leg start.) */
+    double ux = T->dx, uy = T->dy, ua = ux * La->vx + uy * La->vy;
+    bool strip = T->kind == TRIG_STRIP;
+    /* gather the candidates (without branches on them), test their windows, solve the rest */
+    size_t nc = 0;
+    for (int32_t y = y0; y <= y1; y++) {
+        uint32_t row = (uint32_t)y * (uint32_t)e->gnx;
+        const ivis_t *v = e->cvis + e->cell_start[row + (uint32_t)x0];
+        const ivis_t *v_end = e->cvis + e->cell_start[row + (uint32_t)x1 + 1];
+        size_t need = nc + (size_t)(v_end - v);
+        tb->tested += (uint64_t)(v_end - v);
+        if (need > tb->cap_cand) {
+            tb->cap_cand = 2 * need + 64;
+            tb->cand = popi_xrealloc(tb->cand, tb->cap_cand * sizeof *tb->cand);
+        }
+        for (; v < v_end; v++) { /* the cells of a row are contiguous in the index */
+            const leg_t *L = v->leg;
+            tb->cand[nc] = (cand_t){L, v->agent, 0};
+            nc += (v->t_in <= t) & (t < v->t_out) & (v->agent != self) & (!strip | (ux * L->vx + uy * L->vy < ua));
+        }
+    }
+    tb->solved += nc;
+    if (nc > tb->cap_win) {
+        tb->cap_win = 2 * nc + 64;
+        tb->win = popi_xrealloc(tb->win, tb->cap_win * sizeof *tb->win);
+    }
+    size_t nw = 0;
+    for (size_t q = 0; q < nc; q++) nw += window(e, self, La, tb->cand[q].agent, tb->cand[q].leg, &tb->win[nw]);
+    for (size_t q = 0; q < nw; q++) solve_window(e, &tb->win[q], tb);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Sorting, the map of continuable intervals and the rings                                         */
+
+/* Sort v[0..n) by (k, tie), k < 2^bits: one counting pass on the top bits of k into about n
+ * buckets, then an insertion sort, which only moves entries within their bucket. */
+static void sort_kv(popi_contact_kinetic_t *e, kv_t *v, size_t n, int bits)
+{
+    if (n < 2) return;
+    int d = 1;
+    while (d < bits && ((size_t)1 << d) < n) d++;
+    int shift = bits > d ? bits - d : 0;
+    size_t nb = (size_t)1 << (bits < d ? bits : d);
+    POPI_GROW(e->cnt, e->cnt_cap, nb + 1);
+    size_t *cnt = e->cnt;
+    kv_t *tmp = e->kv_tmp;
+    memset(cnt, 0, (nb + 1) * sizeof *cnt);
+    for (size_t i = 0; i < n; i++) cnt[(v[i].k >> shift) + 1]++;
+    for (size_t b = 0; b < nb; b++) cnt[b + 1] += cnt[b];
+    for (size_t i = 0; i < n; i++) tmp[cnt[v[i].k >> shift]++] = v[i];
+    for (size_t i = 1; i < n; i++) {
+        kv_t x = tmp[i];
+        size_t u = i;
+        while (u > 0 && (tmp[u - 1].k > x.k || (tmp[u - 1].k == x.k && tmp[u - 1].tie > x.tie))) {
+            tmp[u] = tmp[u - 1];
+            u--;
+        }
+        tmp[u] = x;
+    }
+    memcpy(v, tmp, n * sizeof *v);
+}
+
+static void kv_reserve(popi_contact_kinetic_t *e, size_t n)
+{
+    if (n <= e->kv_cap) return;
+    size_t cap = e->kv_cap ? e->kv_cap : 1024;
+    while (cap < n) cap *= 2;
+    e->kv = popi_xrealloc(e->kv, cap * sizeof *e->kv);
+    e->kv_tmp = popi_xrealloc(e->kv_tmp, cap * sizeof *e->kv_tmp);
+    e->kv_cap = cap;
+}
+
+static inline uint64_t compact_key(const popi_contact_kinetic_t *e, uint64_t key)
+{
+    return (key >> 32) * (uint64_t)e->n + (key & 0xffffffffu);
+}
+
+static inline size_t map_hash(const popi_contact_kinetic_t *e, uint64_t key)
+{
+    return (size_t)((key * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - e->map_bits));
+}
+
+/* Open addressing with linear probing; a slot holds the key beside the record, so probes stay in
+ * the table. */
+static uint32_t map_get(const popi_contact_kinetic_t *e, uint64_t key)
+{
+    size_t mask = e->map_cap - 1;
+    for (size_t s = map_hash(e, key);; s = (s + 1) & mask) {
+        const mslot_t *m = &e->map[s];
+        if (m->rec == NONE || m->key == key) return m->rec;
+    }
+}
+
+static void map_insert_raw(popi_contact_kinetic_t *e, uint64_t key, uint32_t ri)
+{
+    size_t mask = e->map_cap - 1, s = map_hash(e, key);
+    while (e->map[s].rec != NONE) s = (s + 1) & mask;
+    e->map[s] = (mslot_t){key, ri, 0};
+}
+
+static void map_put(popi_contact_kinetic_t *e, uint32_t ri)
+{
+    if (2 * (e->map_n + 1) > e->map_cap) {
+        mslot_t *old = e->map;
+        size_t old_cap = e->map_cap;
+        e->map_bits++;
+        e->map_cap = (size_t)1 << e->map_bits;
+        e->map = popi_xmalloc(e->map_cap * sizeof *e->map);
+        map_clear(e->map, e->map_cap);
+        for (size_t s = 0; s < old_cap; s++)
+            if (old[s].rec != NONE) map_insert_raw(e, old[s].key, old[s].rec);
+        free(old);
+    }
+    map_insert_raw(e, e->rec[ri].key, ri);
+    e->map_n++;
+    e->rec[ri].in_map = 1;
+}
+
+/* Remove a record from the map (backward-shift deletion). */
+static void map_del(popi_contact_kinetic_t *e, uint32_t ri)
+{
+    size_t mask = e->map_cap - 1, s = map_hash(e, e->rec[ri].key);
+    while (e->map[s].rec != ri) s = (s + 1) & mask;
+    size_t hole = s;
+    for (size_t q = (hole + 1) & mask; e->map[q].rec != NONE; q = (q + 1) & mask) {
+        size_t h = map_hash(e, e->map[q].key);
+        /* the entry at q may move into the hole unless its home lies cyclically in (hole, q] */
+        bool stays = hole <= q ? (h > hole && h <= q) : (h > hole || h <= q);
+        if (!stays) {
+            e->map[hole] = e->map[q];
+            hole = q;
+        }
+    }
+    e->map[hole].rec = NONE;
+    e->map_n--;
+    e->rec[ri].in_map = 0;
+}
+
+static uint32_t rec_alloc(popi_contact_kinetic_t *e)
+{
+    if (e->n_free) return e->free_rec[--e->n_free];
+    if (e->rec_used + 1 > e->rec_cap) {
+        size_t cap = e->rec_cap ? 2 * e->rec_cap : 256;
+        e->rec = popi_xrealloc(e->rec, cap * sizeof *e->rec);
+        if (e->ble) e->rradio = popi_xrealloc(e->rradio, cap * sizeof *e->rradio);
+        e->rec_cap = cap;
+    }
+    e->rec[e->rec_used].gen = 0;
+    return (uint32_t)e->rec_used++;
+}
+
+static void rec_release(popi_contact_kinetic_t *e, uint32_t ri)
+{
+    rec_t *rc = &e->rec[ri];
+    if (rc->in_map) map_del(e, ri);
+    if (rc->live_pos != NONE) {
+        uint32_t last = e->live[--e->n_live];
+        e->live[rc->live_pos] = last;
+        e->rec[last].live_pos = rc->live_pos;
+        rc->live_pos = NONE;
+    }
+    rc->gen++;
+    rc->closing = 0;
+    POPI_GROW(e->free_rec, e->free_cap, e->n_free + 1);
+    e->free_rec[e->n_free++] = ri;
+}
+
+static inline int64_t due_of(double eb) { return (int64_t)(eb + JOIN_EPS_US); /* eb >= 0 */ }
+
+/* popi_time_from_s for 0 <= s < 2^52 µs (the same llround), without the library call. */
+static inline popi_time_t us_of(double s)
+{
+    double x = s * 1e6;
+    popi_time_t t = (popi_time_t)x;
+    return t + (x - (double)t >= 0.5);
+}
+
+/* A piece that neither starts at its window start nor reaches its window end can neither continue
+ * nor be continued: it is a whole interval by itself. */
+static inline bool is_simple(const popi_contact_kinetic_t *e, const piece_t *p)
+{
+    return !e->ble && !p->open && p->a * 1e6 > JOIN_EPS_US;
+}
+
+static inline void push_touched(popi_contact_kinetic_t *e, const fin_t *f)
+{
+    POPI_GROW(e->touched, e->touched_cap, e->n_touched + 1);
+    e->touched[e->n_touched++] = *f;
+}
+
+/* Queue an interval that ends at its last piece for emission in this slice. */
+static void rec_close(popi_contact_kinetic_t *e, uint32_t ri)
+{
+    rec_t *rc = &e->rec[ri];
+    popi_time_t t_end = rc->tl.ts + us_of(rc->tl.b);
+    if (t_end < rc->t_start) t_end = rc->t_start;
+    rc->closing = 1;
+    if (rc->in_map) map_del(e, ri);
+    fin_t f = {rc->key, rc->t_start, t_end, rc->due, rc->tl, ri, 1};
+    push_touched(e, &f);
+}
+
+static void file_end(popi_contact_kinetic_t *e, uint32_t ri)
+{
+    rec_t *rc = &e->rec[ri];
+    int64_t g = rc->due / e->slice;
+    if (rc->cal_g == g) return;
+    rc->cal_g = g;
+    eslot_t *s = &e->ends[g % RING];
+    POPI_GROW(s->v, s->cap, s->n + 1);
+    s->v[s->n++] = (endref_t){ri, rc->gen, g};
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Step 4: chaining the slice's pieces                                                             */
+
+static inline void push_piece(pslot_t *s, const piece_t *p)
+{
+    POPI_GROW(s->v, s->cap, s->n + 1);
+    s->v[s->n++] = *p;
+}
+
+static void gather_pieces(popi_contact_kinetic_t *e)
+{
+    popi_time_t T1 = e->T1;
+    pslot_t cur = {e->cur, 0, e->cur_cap};
+    /* pieces found earlier that start in this slice */
+    pslot_t *slot = &e->ring[(e->T0 / e->slice) % RING];
+    size_t w = 0;
+    for (size_t k = 0; k < slot->n; k++) {
+        const piece_t *p = &slot->v[k];
+        if ((int64_t)((double)p->ts + p->a * 1e6) < T1) push_piece(&cur, p);
+        else slot->v[w++] = *p;
+    }
+    slot->n = w;
+    for (int t = 0; t < e->threads; t++) {
+        tbuf_t *tb = &e->tb[t];
+        e->stats.pairs_tested += tb->tested;
+        e->stats.pairs_solved += tb->solved;
+        for (size_t k = 0; k < tb->n_pc; k++) {
+            const piece_t *p = &tb->pc[k];
+            if (is_simple(e, p)) { /* straight to the slice of its end */
+                int64_t due = due_of((double)p->ts + p->b * 1e6);
+                push_piece(&e->dring[(due / e->slice) % RING], p);
+                continue;
+            }
+            int64_t sa = (int64_t)((double)p->ts + p->a * 1e6);
+            if (sa < T1) push_piece(&cur, p);
+            else push_piece(&e->ring[(sa / e->slice) % RING], p);
+        }
+    }
+    e->cur = cur.v;
+    e->n_cur = cur.n;
+    e->cur_cap = cur.cap;
+}
+
+/* An interval being chained. */
+typedef struct {
+    popi_time_t t_start;
+    double eb;
+    tail_t tl;
+    uint32_t rec; /* its record, NONE while it has none */
+    bool open;    /* its last piece reaches its window end */
+} iv_t;
+
+static uint32_t rec_from(popi_contact_kinetic_t *e, uint64_t key, const iv_t *iv)
+{
+    uint32_t ri = rec_alloc(e);
+    rec_t *rc = &e->rec[ri];
+    rc->key = key;
+    rc->t_start = iv->t_start;
+    rc->cal_g = -1;
+    rc->live_pos = NONE;
+    rc->in_map = 0;
+    rc->closing = 0;
+    if (e->ble) {
+        popi_radio_pair_reset(&e->rradio[ri]);
+        POPI_GROW(e->live, e->live_cap, e->n_live + 1);
+        rc->live_pos = (uint32_t)e->n_live;
+        e->live[e->n_live++] = ri;
+    }
+    return ri;
+}
+
+/* Put a chained interval where it belongs: emitted now, in the map, or waiting for its end. */
+static void settle(popi_contact_kinetic_t *e, uint64_t key, iv_t *iv, bool closed)
+{
+    int64_t due = due_of(iv->eb);
+    if (iv->rec == NONE && (e->ble || (iv->open && !closed))) iv->rec = rec_from(e, key, iv);
+    if (iv->rec == NONE) { /* a complete interval */
+        popi_time_t t_end = iv->tl.ts + us_of(iv->tl.b);
+        if (t_end < iv->t_start) t_end = iv->t_start;
+        fin_t f = {key, iv->t_start, t_end, due, iv->tl, NONE, 1};
+        if (closed) {
+            push_touched(e, &f);
+        } else {
+            fslot_t *s = &e->done[(due / e->slice) % RING];
+            POPI_GROW(s->v, s->cap, s->n + 1);
+            s->v[s->n++] = f;
+        }
+        return;
+    }
+    uint32_t ri = iv->rec;
+    rec_t *rc = &e->rec[ri];
+    rc->eb = iv->eb;
+    rc->due = due;
+    rc->tl = iv->tl;
+    if (closed) {
+        rec_close(e, ri);
+    } else if (iv->open) {
+        if (!rc->in_map) {
+            /* an interval of this pair that no piece continued ends in this slice: close it
+             * first, so that the map holds one interval per pair */
+            uint32_t old = e->map_n ? map_get(e, key) : NONE;
+            if (old != NONE) rec_close(e, old);
+            map_put(e, ri);
+        }
+        file_end(e, ri);
+    } else if (e->ble) {
+        if (rc->in_map) map_del(e, ri);
+        file_end(e, ri);
+    } else { /* no longer continuable: complete, it waits in the ring without its record */
+        iv->rec = NONE;
+        rec_release(e, ri);
+        settle(e, key, iv, false);
+    }
+}
+
+static void chain_pieces(popi_contact_kinetic_t *e)
+{
+    size_t n = e->n_cur;
+    kv_reserve(e, n + 1);
+    for (size_t k = 0; k < n; k++) e->kv[k] = (kv_t){compact_key(e, e->cur[k].key), e->cur[k].ts, (uint32_t)k, 0};
+    sort_kv(e, e->kv, n, e->key_bits);
+    const piece_t *cur = e->cur;
+    size_t q = 0;
+    while (q < n) {
+        uint64_t key = cur[e->kv[q].idx].key;
+        size_t end = q + 1;
+        while (end < n && cur[e->kv[end].idx].key == key) end++;
+        iv_t iv;
+        bool have = false, looked = false;
+        popi_time_t prev_ts = INT64_MIN;
+        for (size_t s = q; s < end; s++) {
+            const piece_t *p = &cur[e->kv[s].idx];
+            if (p->ts == prev_ts) continue; /* the same window solved twice */
+            prev_ts = p->ts;
+            double sa = (double)p->ts + p->a * 1e6, eb = (double)p->ts + p->b * 1e6;
+            /* only a piece at its window start may continue an interval of an earlier slice, and
+             * only one whose last piece reached its window end: those are in the map */
+            if (!have && !looked && p->a * 1e6 <= JOIN_EPS_US && e->map_n) {
+                uint32_t ri = map_get(e, key);
+                looked = true;
+                if (ri != NONE) {
+                    const rec_t *rc = &e->rec[ri];
+                    iv = (iv_t){rc->t_start, rc->eb, rc->tl, ri, true};
+                    have = true;
+                }
+            }
+            if (have && sa - iv.eb <= JOIN_EPS_US) {
+                if (iv.tl.dmin < iv.tl.dmin_prev) iv.tl.dmin_prev = iv.tl.dmin;
+                iv.tl = (tail_t){p->ts, p->a, p->b, p->dmin, iv.tl.dmin_prev};
+                iv.eb = eb;
+            } else {
+                if (have) settle(e, key, &iv, true);
+                iv = (iv_t){p->ts + us_of(p->a), eb, {p->ts, p->a, p->b, p->dmin, INFINITY}, NONE,
+                            false};
+                have = true;
+                e->n_open++;
+            }
+            iv.open = p->open != 0;
+        }
+        settle(e, key, &iv, due_of(iv.eb) < e->T1);
+        q = end;
+    }
+}
+
+/* Intervals whose end falls in this slice: complete ones, and records no piece continued. */
+static void close_due(popi_contact_kinetic_t *e)
+{
+    int64_t g = e->T0 / e->slice;
+    fslot_t *ds = &e->done[g % RING];
+    size_t w = 0;
+    for (size_t k = 0; k < ds->n; k++) {
+        if (ds->v[k].due < e->T1) push_touched(e, &ds->v[k]);
+        else ds->v[w++] = ds->v[k];
+    }
+    ds->n = w;
+    eslot_t *slot = &e->ends[g % RING];
+    w = 0;
+    for (size_t k = 0; k < slot->n; k++) {
+        endref_t x = slot->v[k];
+        const rec_t *rc = &e->rec[x.rec];
+        if (rc->gen != x.gen || rc->closing || rc->cal_g != x.g) continue; /* stale */
+        if (x.g <= g && rc->due < e->T1) {
+            rec_close(e, x.rec);
+            continue;
+        }
+        slot->v[w++] = x;
+    }
+    slot->n = w;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Step 5: emission (and the BLE radio), in the sweep's order                                      */
+
+typedef struct {
+    popi_contact_kinetic_t *e;
+    double dmin;
+} emit_ctx_t;
+
+static void pos_cb(const void *ctx, uint32_t a, popi_time_t t, double *x, double *y)
+{
+    popi_mobility_position((const popi_mobility_t *)ctx, a, t, x, y);
+}
+
+static void radio_emit(void *ctx, uint32_t i, uint32_t j, popi_time_t t0, popi_time_t t1, double rssi)
+{
+    emit_ctx_t *ec = ctx;
+    popi_contact_kinetic_t *e = ec->e;
+    popi_contact_t c = {t0, t1, i, j, (float)rssi, (float)ec->dmin};
+    e->stats.contacts++;
+    if (e->sink.on_contact) e->sink.on_contact(e->sink.ctx, &c);
+}
+
+/* The leg of agent a that holds time t (the last one starting at or before t). */
+static const popi_leg_t *leg_at(const popi_mobility_t *m, uint32_t a, popi_time_t t)
+{
+    uint32_t nl = popi_mobility_n_legs(m, a), k = 0;
+    POPI_ASSERT(nl > 0);
+    while (k + 1 < nl && popi_mobility_leg(m, a, k + 1)->t0 <= t) k++;
+    return popi_mobility_leg(m, a, k);
+}
+
+/* Closest approach of an interval up to time T (µs), which its last piece holds or follows: the
+ * last piece clipped at T. Its legs are still queued, since the piece lasts past the slice start. */
+static double dmin_upto(const popi_contact_kinetic_t *e, uint64_t key, const tail_t *tl, popi_time_t T)
+{
+    double d = tl->dmin, u1 = (double)(T - tl->ts) * 1e-6;
+    if (u1 < tl->b) {
+        uint32_t i = (uint32_t)(key >> 32), j = (uint32_t)(key & 0xffffffffu);
+        const popi_leg_t *Pi = leg_at(e->mob, i, tl->ts), *Pj = leg_at(e->mob, j, tl->ts);
+        leg_t Li = {Pi->t0, Pi->t1, Pi->x0, Pi->y0, Pi->vx, Pi->vy};
+        leg_t Lj = {Pj->t0, Pj->t1, Pj->x0, Pj->y0, Pj->vx, Pj->vy};
+        double px, py, vx, vy;
+        relative(&Li, &Lj, tl->ts, &px, &py, &vx, &vy);
+        double A = vx * vx + vy * vy, u0 = tl->a, tc = A > 0.0 ? -(px * vx + py * vy) / A : u0;
+        if (u1 < u0) u1 = u0;
+        if (tc < u0) tc = u0;
+        if (tc > u1) tc = u1;
+        double cx = px + vx * tc, cy = py + vy * tc;
+        d = sqrt(cx * cx + cy * cy);
+    }
+    return d < tl->dmin_prev ? d : tl->dmin_prev;
+}
+
+static void emit_interval(popi_contact_kinetic_t *e, uint64_t key, popi_time_t t_start, popi_time_t t_end,
+                          double dmin, uint32_t rec)
+{
+    uint32_t i = (uint32_t)(key >> 32), j = (uint32_t)(key & 0xffffffffu);
+    float rssi = (float)popi_radio_mean_rssi(e->radio, dmin, 0);
+    popi_contact_t c = {t_start, t_end, i, j, rssi, (float)dmin};
+    e->stats.proximities++;
+    if (e->sink.on_proximity) e->sink.on_proximity(e->sink.ctx, &c);
+    if (!e->ble) {
+        if (t_end - t_start >= e->min_duration) {
+            e->stats.contacts++;
+            if (e->sink.on_contact) e->sink.on_contact(e->sink.ctx, &c);
+        }
+    } else {
+        emit_ctx_t ec = {e, dmin};
+        popi_radio_close(e->radio, &e->rradio[rec], i, j, radio_emit, &ec);
+    }
+}
+
+#define TAG_PIECE UINT32_C(0x80000000) /* kv.idx of an entry of e->epc rather than e->touched */
+
+/* Sort e->touched and e->epc into e->kv by (bucket of the close, i, j, t_start); entries still
+ * open (BLE) count as bucket 0. */
+static void sort_entries(popi_contact_kinetic_t *e, bool by_bucket)
+{
+    size_t n = e->n_touched + e->n_epc;
+    kv_reserve(e, n + 1);
+    int64_t b0 = e->T0 / e->bucket, nb = by_bucket ? (e->T1 - 1) / e->bucket - b0 + 1 : 1;
+    int bb = 0;
+    while (((int64_t)1 << bb) < nb) bb++;
+    for (size_t k = 0; k < n; k++) {
+        uint64_t key;
+        int64_t due, t_start;
+        bool closing = true;
+        uint32_t idx;
+        if (k < e->n_touched) {
+            const fin_t *f = &e->touched[k];
+            key = f->key;
+            due = f->due;
+            t_start = f->t_start;
+            closing = f->closing != 0;
+            idx = (uint32_t)k;
+        } else {
+            const piece_t *p = &e->epc[k - e->n_touched];
+            key = p->key;
+            due = due_of((double)p->ts + p->b * 1e6);
+            t_start = p->ts + us_of(p->a);
+            idx = (uint32_t)(k - e->n_touched) | TAG_PIECE;
+        }
+        uint64_t bk = 0;
+        if (nb > 1 && closing) {
+            int64_t d = due / e->bucket - b0;
+            bk = (uint64_t)(d < 0 ? 0 : d >= nb ? nb - 1 : d);
+        }
+        e->kv[k] = (kv_t){(bk << e->key_bits) | compact_key(e, key), t_start, idx, 0};
+    }
+    sort_kv(e, e->kv, n, e->key_bits + bb);
+}
+
+/* Emit the sorted entries; @p t_cut >= 0 closes every one at t_cut (finish). */
+static void emit_entries(popi_contact_kinetic_t *e, popi_time_t t_cut)
+{
+    size_t n = e->n_touched + e->n_epc;
+    uint64_t last_key = UINT64_MAX;
+    popi_time_t last_ts = INT64_MIN;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t idx = e->kv[k].idx;
+        if (idx & TAG_PIECE) {
+            const piece_t *p = &e->epc[idx & ~TAG_PIECE];
+            if (p->key == last_key && p->ts == last_ts) continue; /* the same window solved twice */
+            last_key = p->key;
+            last_ts = p->ts;
+            popi_time_t t_start = p->ts + us_of(p->a);
+            if (t_cut >= 0) {
+                tail_t tl = {p->ts, p->a, p->b, p->dmin, INFINITY};
+                emit_interval(e, p->key, t_start, t_cut, dmin_upto(e, p->key, &tl, t_cut), NONE);
+            } else {
+                emit_interval(e, p->key, t_start, p->ts + us_of(p->b), p->dmin, NONE);
+            }
+            continue;
+        }
+        const fin_t *f = &e->touched[idx];
+        double dmin;
+        if (t_cut >= 0) dmin = dmin_upto(e, f->key, &f->tl, t_cut);
+        else if (f->closing) dmin = f->tl.dmin < f->tl.dmin_prev ? f->tl.dmin : f->tl.dmin_prev;
+        else dmin = dmin_upto(e, f->key, &f->tl, e->T1);
+        if (e->ble && t_cut < 0) {
+            popi_time_t t_lo = f->t_start > e->T0 ? f->t_start : e->T0, t_hi = f->closing ? f->t_end : e->T1;
+            if (t_hi > t_lo) {
+                uint32_t i = (uint32_t)(f->key >> 32), j = (uint32_t)(f->key & 0xffffffffu);
+                emit_ctx_t ec = {e, dmin};
+                popi_radio_observe(e->radio, &e->rradio[f->rec], i, j, t_lo, t_hi, pos_cb, e->mob, radio_emit,
+                                   &ec);
+            }
+        }
+        if (f->closing) {
+            emit_interval(e, f->key, f->t_start, t_cut >= 0 ? t_cut : f->t_end, dmin, f->rec);
+            e->n_open--;
+            if (f->rec != NONE) rec_release(e, f->rec);
+        }
+    }
+    e->n_touched = 0;
+    e->n_epc = 0;
+}
+
+static inline void push_epc(popi_contact_kinetic_t *e, const piece_t *p)
+{
+    POPI_GROW(e->epc, e->epc_cap, e->n_epc + 1);
+    e->epc[e->n_epc++] = *p;
+}
+
+static void emit_slice(popi_contact_kinetic_t *e)
+{
+    if (e->ble) /* the radio follows every open interval through every bucket */
+        for (size_t k = 0; k < e->n_live; k++) {
+            const rec_t *rc = &e->rec[e->live[k]];
+            if (rc->closing) continue;
+            fin_t f = {rc->key, rc->t_start, 0, rc->due, rc->tl, e->live[k], 0};
+            push_touched(e, &f);
+        }
+    /* one-piece intervals ending in this slice */
+    pslot_t *ds = &e->dring[(e->T0 / e->slice) % RING];
+    { /* take the slot whole, give back what ends later */
+        piece_t *v = ds->v;
+        size_t n = ds->n, cap = ds->cap;
+        ds->v = e->epc;
+        ds->cap = e->epc_cap;
+        ds->n = 0;
+        e->epc = v;
+        e->epc_cap = cap;
+        size_t w = 0;
+        for (size_t k = 0; k < n; k++) {
+            if (due_of((double)v[k].ts + v[k].b * 1e6) < e->T1) v[w++] = v[k];
+            else push_piece(ds, &v[k]);
+        }
+        e->n_epc = w;
+    }
+    sort_entries(e, !e->ble);
+    emit_entries(e, -1);
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* The slice loop                                                                                  */
+
+static void run_slice(popi_contact_kinetic_t *e, popi_time_t T0, popi_time_t T1)
+{
+    e->T0 = T0;
+    e->T1 = T1;
+    if (e->full) e->origin = T0;
+    if (++e->slice_no == 0) { /* after 2^32 slices: forget the old stamps */
+        memset(e->stamp, 0, (size_t)e->n * sizeof *e->stamp);
+        e->slice_no = 1;
+    }
+    int nth = e->n >= e->grain_agents ? e->threads : 1;
+    for (int t = nth; t < e->threads; t++) { /* idle buffers this slice */
+        tbuf_t *tb = &e->tb[t];
+        tb->n_legs = tb->n_vis = tb->n_trig = tb->n_pc = tb->n_act = 0;
+        tb->tested = tb->solved = 0;
+    }
+#pragma omp parallel num_threads(nth)
+    {
+        tbuf_t *tb = &e->tb[omp_get_thread_num()];
+        tb->n_legs = tb->n_vis = tb->n_trig = tb->n_pc = tb->n_act = 0;
+        tb->tested = tb->solved = 0;
+#pragma omp for schedule(static)
+        for (uint32_t a = 0; a < e->n; a++) agent_pass(e, a, T0, T1, tb);
+    }
+    build_index(e);
+    const size_t nt = e->n_trigs;
+    nth = nt >= e->grain_triggers ? e->threads : 1;
+#pragma omp parallel num_threads(nth)
+    {
+        tbuf_t *tb = &e->tb[omp_get_thread_num()];
+#pragma omp for schedule(dynamic, 64)
+        for (size_t k = 0; k < nt; k++) answer(e, &e->trigs[k], tb);
+    }
+    gather_pieces(e);
+    chain_pieces(e);
+    close_due(e);
+    emit_slice(e);
+    e->full = false;
+    e->stats.buckets += (uint64_t)((T1 - 1) / e->bucket - T0 / e->bucket + 1);
+}
+
+popi_err_t popi_contact_kinetic_advance(popi_contact_kinetic_t *e, popi_time_t t_to)
+{
+    while (e->now < t_to) {
+        popi_time_t T0 = e->now;
+        popi_time_t T1 = (T0 / e->slice + 1) * e->slice;
+        if (T1 > t_to) T1 = t_to;
+        if (T1 > e->mob_until) {
+            popi_time_t ahead = T0 + (LOOKAHEAD_US > T1 - T0 ? LOOKAHEAD_US : T1 - T0);
+            popi_err_t rc = popi_mobility_advance(e->mob, T0, ahead);
+            if (rc) return rc;
+            e->mob_until = ahead;
+        }
+        run_slice(e, T0, T1);
+        e->now = T1;
+    }
+    return POPI_OK;
+}
+
+void popi_contact_kinetic_finish(popi_contact_kinetic_t *e)
+{
+    /* every open interval: one-piece ones that have started, complete ones waiting for their end,
+     * and records (each with one current entry in the end ring); closed now, in (i, j) order, with
+     * the closest approach up to now */
+    e->n_touched = 0;
+    e->n_epc = 0;
+    for (int s = 0; s < RING; s++) {
+        for (size_t k = 0; k < e->dring[s].n; k++) {
+            const piece_t *p = &e->dring[s].v[k];
+            if ((double)p->ts + p->a * 1e6 < (double)e->now) push_epc(e, p);
+        }
+        for (size_t k = 0; k < e->done[s].n; k++) push_touched(e, &e->done[s].v[k]);
+        for (size_t k = 0; k < e->ends[s].n; k++) {
+            endref_t x = e->ends[s].v[k];
+            const rec_t *rc = &e->rec[x.rec];
+            if (rc->gen != x.gen || rc->closing || rc->cal_g != x.g) continue;
+            fin_t f = {rc->key, rc->t_start, 0, rc->due, rc->tl, x.rec, 1};
+            push_touched(e, &f);
+        }
+    }
+    e->T0 = e->now;
+    sort_entries(e, false);
+    emit_entries(e, e->now);
+    for (int k = 0; k < RING; k++) {
+        e->ring[k].n = 0;
+        e->dring[k].n = 0;
+        e->done[k].n = 0;
+        e->ends[k].n = 0;
+    }
+    e->full = true; /* a later advance starts afresh from now */
+}
