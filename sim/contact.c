@@ -13,6 +13,8 @@
  */
 #include "popi/contact.h"
 
+#include "contact_internal.h"
+
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -91,52 +93,7 @@ struct popi_contact_engine {
 bool popi_contact_solve(double px, double py, double vx, double vy, double r, double span, double *a,
                         double *b, double *dmin)
 {
-    double A = vx * vx + vy * vy;
-    double B = 2.0 * (px * vx + py * vy);
-    double C = px * px + py * py - r * r;
-    bool in0 = C <= 0.0;
-    /* the common case first: outside at the start and never closer than r (no square roots) */
-    if (!in0) {
-        if (A <= 0.0 || B >= 0.0) goto miss; /* still, or moving apart */
-        double ts = -B / (2.0 * A);
-        double tc = ts < span ? ts : span;
-        double cx = px + vx * tc, cy = py + vy * tc;
-        if (cx * cx + cy * cy > r * r) goto miss;
-    }
-    {
-        double ts = A > 0.0 ? -B / (2.0 * A) : 0.0;
-        if (ts < 0.0) ts = 0.0;
-        if (ts > span) ts = span;
-        double cx = px + vx * ts, cy = py + vy * ts;
-        *dmin = sqrt(cx * cx + cy * cy);
-        double ex = px + vx * span, ey = py + vy * span;
-        bool in1 = ex * ex + ey * ey - r * r <= 0.0;
-        if (A <= 0.0) {
-            *a = 0.0;
-            *b = span;
-            return true;
-        }
-        double disc = B * B - 4.0 * A * C;
-        double t1, t2;
-        if (disc < 0.0) {
-            t1 = t2 = ts; /* tangent within rounding: the closest point is in range */
-        } else {
-            double sq = sqrt(disc);
-            double q = -0.5 * (B + (B >= 0.0 ? sq : -sq));
-            double r1 = q / A, r2 = q != 0.0 ? C / q : r1;
-            t1 = r1 < r2 ? r1 : r2;
-            t2 = r1 < r2 ? r2 : r1;
-        }
-        /* endpoint membership decides clipping, so that continuity tests compare exact values */
-        double lo = in0 ? 0.0 : (t1 < 0.0 ? 0.0 : t1);
-        double hi = in1 ? span : (t2 > span ? span : t2);
-        if (hi < lo) hi = lo; /* a touch */
-        *a = lo;
-        *b = hi;
-        return true;
-    }
-miss:
-    return false;
+    return contact_solve(px, py, vx, vy, r, span, a, b, dmin);
 }
 
 /* Solve a pair over its pieces, appending merged in-range intervals to buf. */
@@ -158,7 +115,7 @@ static void solve_pair(const popi_contact_engine_t *e, uint32_t i, uint32_t j, d
             double a, b, dmin;
             bool last = w >= span;
             double sub_span = last ? span - u : w - u;
-            if (popi_contact_solve(xj - xi, yj - yi, pj->vx - pi->vx, pj->vy - pi->vy, e->r, sub_span,
+            if (contact_solve(xj - xi, yj - yi, pj->vx - pi->vx, pj->vy - pi->vy, e->r, sub_span,
                                    &a, &b, &dmin)) {
                 a += u;
                 b = (b >= sub_span) ? (last ? span : w) : b + u;
@@ -375,7 +332,7 @@ static void candidate(const popi_contact_engine_t *e, uint32_t p, uint32_t q, do
         uint32_t pi = a == i ? p : q, pj = a == i ? q : p;
         double lo, hi, dmin;
         buf->solved++;
-        if (popi_contact_solve(e->sx[pj] - e->sx[pi], e->sy[pj] - e->sy[pi], e->svx[pj] - e->svx[pi],
+        if (contact_solve(e->sx[pj] - e->sx[pi], e->sy[pj] - e->sy[pi], e->svx[pj] - e->svx[pi],
                                e->svy[pj] - e->svy[pi], e->r, span, &lo, &hi, &dmin))
             push_hit(buf, key, lo < JOIN_EPS ? 0.0 : lo, span - hi <= JOIN_EPS ? span : hi, dmin);
         return;
@@ -478,25 +435,6 @@ static void gather_hits(popi_contact_engine_t *e)
 /* ---------------------------------------------------------------------------------------------- */
 /* Merging hits with the open intervals                                                            */
 
-typedef struct {
-    popi_contact_engine_t *e;
-    double dmin; /* closest approach of the pair being processed so far */
-} emit_ctx_t;
-
-static void pos_cb(const void *ctx, uint32_t a, popi_time_t t, double *x, double *y)
-{
-    popi_mobility_position((const popi_mobility_t *)ctx, a, t, x, y);
-}
-
-static void radio_emit(void *ctx, uint32_t i, uint32_t j, popi_time_t t0, popi_time_t t1, double rssi)
-{
-    emit_ctx_t *ec = ctx;
-    popi_contact_engine_t *e = ec->e;
-    popi_contact_t c = {t0, t1, i, j, (float)rssi, (float)ec->dmin};
-    e->stats.contacts++;
-    if (e->sink.on_contact) e->sink.on_contact(e->sink.ctx, &c);
-}
-
 static void close_interval(popi_contact_engine_t *e, active_t *act, popi_time_t t_end)
 {
     uint32_t i = (uint32_t)(act->key >> 32), j = (uint32_t)(act->key & 0xffffffffu);
@@ -510,8 +448,8 @@ static void close_interval(popi_contact_engine_t *e, active_t *act, popi_time_t 
             if (e->sink.on_contact) e->sink.on_contact(e->sink.ctx, &c);
         }
     } else {
-        emit_ctx_t ec = {e, act->dmin};
-        popi_radio_close(e->radio, &act->radio, i, j, radio_emit, &ec);
+        contact_emit_t ec = {&e->sink, &e->stats, act->dmin};
+        popi_radio_close(e->radio, &act->radio, i, j, contact_radio_emit, &ec);
     }
 }
 
@@ -519,8 +457,8 @@ static void observe(popi_contact_engine_t *e, active_t *act, popi_time_t t0, pop
 {
     if (e->radio->cfg.model == POPI_RADIO_UNIT_DISC || t1 <= t0) return;
     uint32_t i = (uint32_t)(act->key >> 32), j = (uint32_t)(act->key & 0xffffffffu);
-    emit_ctx_t ec = {e, act->dmin};
-    popi_radio_observe(e->radio, &act->radio, i, j, t0, t1, pos_cb, e->mob, radio_emit, &ec);
+    contact_emit_t ec = {&e->sink, &e->stats, act->dmin};
+    popi_radio_observe(e->radio, &act->radio, i, j, t0, t1, contact_pos_cb, e->mob, contact_radio_emit, &ec);
 }
 
 static void merge_bucket(popi_contact_engine_t *e, popi_time_t T0, double span)

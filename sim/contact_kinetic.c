@@ -17,6 +17,8 @@
  */
 #include "popi/contact_kinetic.h"
 
+#include "contact_internal.h"
+
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -592,52 +594,6 @@ static void build_index(popi_contact_kinetic_t *e)
     e->n_trigs = nt;
 }
 
-/* popi_contact_solve, inlined: the same arithmetic, so the same results. */
-static inline bool solve(double px, double py, double vx, double vy, double r, double span, double *a,
-                         double *b, double *dmin)
-{
-    double A = vx * vx + vy * vy;
-    double B = 2.0 * (px * vx + py * vy);
-    double C = px * px + py * py - r * r;
-    bool in0 = C <= 0.0;
-    if (!in0) {
-        if (A <= 0.0 || B >= 0.0) return false;
-        double ts = -B / (2.0 * A);
-        double tc = ts < span ? ts : span;
-        double cx = px + vx * tc, cy = py + vy * tc;
-        if (cx * cx + cy * cy > r * r) return false;
-    }
-    double ts = A > 0.0 ? -B / (2.0 * A) : 0.0;
-    if (ts < 0.0) ts = 0.0;
-    if (ts > span) ts = span;
-    double cx = px + vx * ts, cy = py + vy * ts;
-    *dmin = sqrt(cx * cx + cy * cy);
-    double ex = px + vx * span, ey = py + vy * span;
-    bool in1 = ex * ex + ey * ey - r * r <= 0.0;
-    if (A <= 0.0) {
-        *a = 0.0;
-        *b = span;
-        return true;
-    }
-    double disc = B * B - 4.0 * A * C;
-    double t1, t2;
-    if (disc < 0.0) {
-        t1 = t2 = ts;
-    } else {
-        double sq = sqrt(disc);
-        double q = -0.5 * (B + (B >= 0.0 ? sq : -sq));
-        double r1 = q / A, r2 = q != 0.0 ? C / q : r1;
-        t1 = r1 < r2 ? r1 : r2;
-        t2 = r1 < r2 ? r2 : r1;
-    }
-    double lo = in0 ? 0.0 : (t1 < 0.0 ? 0.0 : t1);
-    double hi = in1 ? span : (t2 > span ? span : t2);
-    if (hi < lo) hi = lo;
-    *a = lo;
-    *b = hi;
-    return true;
-}
-
 /* Relative position (j - i) at ts and velocity of legs Li (agent i) and Lj (agent j). */
 static inline void relative(const leg_t *Li, const leg_t *Lj, popi_time_t ts, double *px, double *py,
                             double *vx, double *vy)
@@ -674,7 +630,7 @@ static inline bool window(const popi_contact_kinetic_t *e, uint32_t i, const leg
 static inline void solve_window(const popi_contact_kinetic_t *e, const win_t *w, tbuf_t *tb)
 {
     double a, b, dmin;
-    if (!solve(w->px, w->py, w->vx, w->vy, e->r, w->span, &a, &b, &dmin)) return;
+    if (!contact_solve(w->px, w->py, w->vx, w->vy, e->r, w->span, &a, &b, &dmin)) return;
     /* a piece that started before the slice was found and chained then: this is a repeat */
     if ((double)w->ts + a * 1e6 < (double)e->T0) return;
     uint32_t lo = w->i < w->j ? w->i : w->j, hi = w->i < w->j ? w->j : w->i;
@@ -1111,25 +1067,6 @@ static void close_due(popi_contact_kinetic_t *e)
 /* ---------------------------------------------------------------------------------------------- */
 /* Step 5: emission (and the BLE radio), in the sweep's order                                      */
 
-typedef struct {
-    popi_contact_kinetic_t *e;
-    double dmin;
-} emit_ctx_t;
-
-static void pos_cb(const void *ctx, uint32_t a, popi_time_t t, double *x, double *y)
-{
-    popi_mobility_position((const popi_mobility_t *)ctx, a, t, x, y);
-}
-
-static void radio_emit(void *ctx, uint32_t i, uint32_t j, popi_time_t t0, popi_time_t t1, double rssi)
-{
-    emit_ctx_t *ec = ctx;
-    popi_contact_kinetic_t *e = ec->e;
-    popi_contact_t c = {t0, t1, i, j, (float)rssi, (float)ec->dmin};
-    e->stats.contacts++;
-    if (e->sink.on_contact) e->sink.on_contact(e->sink.ctx, &c);
-}
-
 /* The leg of agent a that holds time t (the last one starting at or before t). */
 static const popi_leg_t *leg_at(const popi_mobility_t *m, uint32_t a, popi_time_t t)
 {
@@ -1175,8 +1112,8 @@ static void emit_interval(popi_contact_kinetic_t *e, uint64_t key, popi_time_t t
             if (e->sink.on_contact) e->sink.on_contact(e->sink.ctx, &c);
         }
     } else {
-        emit_ctx_t ec = {e, dmin};
-        popi_radio_close(e->radio, &e->rradio[rec], i, j, radio_emit, &ec);
+        contact_emit_t ec = {&e->sink, &e->stats, dmin};
+        popi_radio_close(e->radio, &e->rradio[rec], i, j, contact_radio_emit, &ec);
     }
 }
 
@@ -1251,8 +1188,8 @@ static void emit_entries(popi_contact_kinetic_t *e, popi_time_t t_cut)
             popi_time_t t_lo = f->t_start > e->T0 ? f->t_start : e->T0, t_hi = f->closing ? f->t_end : e->T1;
             if (t_hi > t_lo) {
                 uint32_t i = (uint32_t)(f->key >> 32), j = (uint32_t)(f->key & 0xffffffffu);
-                emit_ctx_t ec = {e, dmin};
-                popi_radio_observe(e->radio, &e->rradio[f->rec], i, j, t_lo, t_hi, pos_cb, e->mob, radio_emit,
+                contact_emit_t ec = {&e->sink, &e->stats, dmin};
+                popi_radio_observe(e->radio, &e->rradio[f->rec], i, j, t_lo, t_hi, contact_pos_cb, e->mob, contact_radio_emit,
                                    &ec);
             }
         }
