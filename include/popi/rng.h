@@ -78,7 +78,8 @@ static inline double popi_rng_range(popi_rng_t *r, double a, double b)
     return a + (b - a) * gsl_rng_uniform(r->g);
 }
 
-/** Uniform integer in [0, n), n >= 1. */
+/** Uniform integer in [0, n), 1 <= n <= 2^32 (the generator yields 32 bits; larger n is an
+ *  internal error that GSL reports through its error handler). */
 static inline uint64_t popi_rng_below(popi_rng_t *r, uint64_t n)
 {
     return (uint64_t)gsl_rng_uniform_int(r->g, (unsigned long)n);
