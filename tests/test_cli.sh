@@ -7,8 +7,8 @@
 # 127.0.0.1 with bounded waits, and kill -9 during a loop of mines. Prints "N passed, M failed"
 # and exits non-zero on any failure.
 set -u
-POPI=$1
-SRC=$2
+POPI=$(readlink -f "$1")
+SRC=$(cd "$2" && pwd)
 TMP=$(mktemp -d /tmp/popi-cli-XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 pass=0
