@@ -14,6 +14,7 @@
  * fixed numbers, no randomness.
  */
 #include "popi/chain.h"
+#include "ledger_workload.h"
 #include "popi/detect.h"
 
 #include <stdio.h>
@@ -56,70 +57,6 @@ static void config(popi_store_config_t *cfg)
     cfg->rules.max_block_bytes = 64u << 20;
 }
 
-/* Append block @p b of the workload to the builder view's tip. */
-static void next_block(popi_chain_t *c, const popi_keypair_t *prod, const popi_keypair_t *w, int k,
-                       int b, popi_outpoint_t *coin, uint64_t *amount)
-{
-    const popi_ledger_rules_t *rules = popi_store_rules(c->store);
-    popi_chain_template_t t;
-    if (popi_chain_template(c, &prod->pk, (popi_time_t)(b + 1) * POPI_US_PER_S, 0x207fffff, NULL, 0,
-                            &t))
-        die("template");
-    int ntx = b >= 2 ? k : (b == 1);
-    t.tx = popi_xrealloc(t.tx, (size_t)(1 + ntx) * sizeof *t.tx);
-    uint64_t fees = 0;
-    for (int i = 0; i < ntx; i++) {
-        popi_tx_t *tx = &t.tx[1 + i];
-        if (b == 1) {
-            popi_outpoint_t g = {c->tip->block->tx[0].txid, 0};
-            popi_tx_init(tx, 1, (uint32_t)k, 0);
-            tx->in[0].prev = g;
-            for (int j = 0; j < k; j++) {
-                tx->out[j].amount = 1000000;
-                tx->out[j].owner = w[j].pk;
-            }
-            popi_tx_sign_all(tx, prod);
-            fees += c->tip->block->tx[0].out[0].amount - (uint64_t)k * 1000000;
-        } else {
-            popi_tx_init(tx, 1, 2, 0);
-            tx->in[0].prev = coin[i];
-            tx->out[0].amount = amount[i] - 1;
-            tx->out[0].owner = w[i].pk;
-            tx->out[1].amount = 0;
-            tx->out[1].owner = w[(i + 1) % k].pk;
-            popi_tx_sign_all(tx, &w[i]);
-            fees += 1;
-        }
-        popi_tx_seal(tx);
-    }
-    t.n_tx = (uint32_t)(1 + ntx);
-    popi_tx_t *cb = &t.tx[0];
-    cb->sealed = false;
-    cb->out[1].amount = rules->packing_per_tx * (uint64_t)ntx + fees;
-    popi_tx_seal(cb);
-    popi_block_merkle_root(t.tx, t.n_tx, &t.hdr.merkle_root, NULL);
-    popi_block_t *blk;
-    if (popi_chain_template_finish(&t, &blk)) die("finish");
-    popi_chain_template_destroy(&t);
-    popi_chain_result_t r;
-    popi_store_node_t *node;
-    popi_chain_submit_block(c, blk, INT64_MAX - 1, &r, &node);
-    if (r.outcome != POPI_CHAIN_TIP) {
-        fprintf(stderr, "ledger_throughput: block %d: %s\n", b, r.verdict.message);
-        exit(1);
-    }
-    for (int i = 0; i < ntx && b >= 2; i++) {
-        coin[i].txid = node->block->tx[1 + i].txid;
-        coin[i].index = 0;
-        amount[i] -= 1;
-    }
-    for (int j = 0; j < k && b == 1; j++) {
-        coin[j].txid = node->block->tx[1].txid;
-        coin[j].index = (uint32_t)j;
-        amount[j] = 1000000;
-    }
-}
-
 int main(int argc, char **argv)
 {
     int n_blocks = argc > 1 ? atoi(argv[1]) : 200;
@@ -144,7 +81,7 @@ int main(int argc, char **argv)
     popi_chain_t bc;
     popi_chain_init(&bc, bs, NULL);
     for (int b = 0; b < n_blocks; b++)
-        next_block(&bc, &prod, w, k, b, coin, amount);
+        ledger_workload_next_block("ledger_throughput", &bc, &prod, w, k, b, coin, amount);
     popi_codec_writer_t *enc = popi_xcalloc((size_t)n_blocks, sizeof *enc);
     const popi_block_t **blocks = popi_xcalloc((size_t)n_blocks, sizeof *blocks);
     {
