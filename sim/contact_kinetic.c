@@ -574,7 +574,8 @@ static void build_index(popi_contact_kinetic_t *e)
     e->n_trigs = 0;
     if (nt < e->grain_triggers || nt < 2) {
         for (int t = 0; t < e->threads; t++) {
-            memcpy(e->trigs + e->n_trigs, e->tb[t].trig, e->tb[t].n_trig * sizeof *e->trigs);
+            if (e->tb[t].n_trig)
+                memcpy(e->trigs + e->n_trigs, e->tb[t].trig, e->tb[t].n_trig * sizeof *e->trigs);
             e->n_trigs += e->tb[t].n_trig;
         }
         return;
