@@ -101,6 +101,8 @@ static const engine_vt_t engines[] = {
  * limit): constant time and cache-friendly; beyond it, a hash set of the pairs actually seen. */
 #define PAIRBITS_MAX 30000u
 
+#define PENDING_MAX 256 /* contacts buffered before accounting */
+
 typedef struct {
     const popi_scenario_t *s;
     popi_run_opts_t opts;
@@ -127,11 +129,16 @@ typedef struct {
     uint64_t *cum_bins;
     size_t n_bins;
     uint64_t n_events, n_prox;
+    popi_contact_t pending[PENDING_MAX]; /* detected contacts not yet accounted */
+    size_t n_pending;
 } run_t;
 
-static void on_contact(void *ctx, const popi_contact_t *c)
+/* Bit index of pair (i < j) in the triangular bitset. */
+static inline uint64_t pairbit(const popi_contact_t *c) { return (uint64_t)c->j * (c->j - 1) / 2 + c->i; }
+
+/* Account one detected contact (in emission order, so floating-point sums are reproducible). */
+static void account(run_t *r, const popi_contact_t *c)
 {
-    run_t *r = ctx;
     r->n_events++;
     r->ev_count[c->i]++;
     r->ev_count[c->j]++;
@@ -140,7 +147,7 @@ static void on_contact(void *ctx, const popi_contact_t *c)
     r->ctime[c->j] += d;
     bool fresh;
     if (r->pairbits) {
-        uint64_t k = (uint64_t)c->j * (c->j - 1) / 2 + c->i, bit = UINT64_C(1) << (k & 63);
+        uint64_t k = pairbit(c), bit = UINT64_C(1) << (k & 63);
         fresh = !(r->pairbits[k >> 6] & bit);
         r->pairbits[k >> 6] |= bit;
     } else {
@@ -155,6 +162,25 @@ static void on_contact(void *ctx, const popi_contact_t *c)
     if (bin >= r->n_bins) bin = r->n_bins - 1;
     r->cum_bins[bin]++;
     if (r->s->out_contacts) popi_contact_vec_push(&r->events, c);
+}
+
+/* Account the buffered contacts in order, prefetching the distinct-pair bits a few contacts
+ * ahead: the bitset is larger than the caches and each contact touches a random word of it. */
+static void flush_contacts(run_t *r)
+{
+    for (size_t k = 0; k < r->n_pending; k++) {
+        if (r->pairbits && k + 8 < r->n_pending)
+            __builtin_prefetch(&r->pairbits[pairbit(&r->pending[k + 8]) >> 6], 1);
+        account(r, &r->pending[k]);
+    }
+    r->n_pending = 0;
+}
+
+static void on_contact(void *ctx, const popi_contact_t *c)
+{
+    run_t *r = ctx;
+    r->pending[r->n_pending++] = *c;
+    if (r->n_pending == PENDING_MAX) flush_contacts(r);
 }
 
 static void on_proximity(void *ctx, const popi_contact_t *c)
@@ -257,6 +283,7 @@ static popi_err_t simulate(run_t *r)
             on_proximity(r, c);
             if (c->t_end - c->t_start >= min_dur) on_contact(r, c);
         }
+        flush_contacts(r);
         if (r->opts.progress) r->opts.progress(r->opts.progress_ctx, 1.0);
         return POPI_OK;
     }
@@ -270,6 +297,7 @@ static popi_err_t simulate(run_t *r)
     if (rc) return rc;
     if ((rc = popi_des_run_until(&r->des, r->t_end))) return rc;
     r->vt->finish(r->eng);
+    flush_contacts(r);
     return POPI_OK;
 }
 
