@@ -50,13 +50,11 @@ struct popi_console {
 static void put(popi_codec_writer_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(popi_codec_writer_t *w, const char *fmt, ...)
 {
-    if (!w) return;
+    if (!w) return; /* callers without a log pass NULL */
     va_list ap;
     va_start(ap, fmt);
-    char buf[1024];
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    popi_codec_vprintf(w, fmt, ap);
     va_end(ap);
-    if (n > 0) popi_codec_put(w, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
 static popi_time_t console_now(const popi_console_t *c)

@@ -34,19 +34,6 @@
 
 /* ---- small text helpers ---- */
 
-static void sb_printf(popi_codec_writer_t *w, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void sb_printf(popi_codec_writer_t *w, const char *fmt, ...)
-{
-    char buf[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    popi_codec_put(w, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-}
-
 /* Move the writer's text into a NUL-terminated heap string (NULL when empty). */
 static char *sb_take(popi_codec_writer_t *w)
 {
@@ -813,11 +800,11 @@ static bool row_matches(const expect_row_t *r, const popi_detect_finding_t *f)
 
 static void describe_row(popi_codec_writer_t *w, const expect_row_t *r)
 {
-    sb_printf(w, "height %" PRIu64 " %s %s", r->height, popi_detect_kind_name(r->kind), r->reason);
-    if (r->tx >= 0) sb_printf(w, " tx %d", r->tx);
+    popi_codec_printf(w, "height %" PRIu64 " %s %s", r->height, popi_detect_kind_name(r->kind), r->reason);
+    if (r->tx >= 0) popi_codec_printf(w, " tx %d", r->tx);
     if (r->origin >= 0) {
-        sb_printf(w, " origin %s", popi_detect_origin_name((popi_detect_origin_kind_t)r->origin));
-        if (r->has_at) sb_printf(w, "@%" PRIu64, r->at);
+        popi_codec_printf(w, " origin %s", popi_detect_origin_name((popi_detect_origin_kind_t)r->origin));
+        if (r->has_at) popi_codec_printf(w, "@%" PRIu64, r->at);
     }
 }
 
@@ -864,7 +851,7 @@ static popi_err_t compare_rebuilt(const char *dir, const char *chain_path, popi_
     size_t len = e || stat(chain_path, &sb) != 0 ? 0 : (size_t)sb.st_size;
     if (e || len != built.len || memcmp(file, built.data, len)) {
         *same = false;
-        sb_printf(det, "  chain.popichain (%zu bytes) is not what chain.txt builds (%zu bytes): "
+        popi_codec_printf(det, "  chain.popichain (%zu bytes) is not what chain.txt builds (%zu bytes): "
                   "rebuild with popi feasibility --write-chains\n", len, built.len);
     }
     free(file);
@@ -906,9 +893,9 @@ popi_err_t popi_feasibility_detection(const char *dir, const char *label,
         if (rows[i].matched) {
             res->n_passed++;
         } else {
-            sb_printf(&det, "  missing (expected.tsv line %d): ", rows[i].line);
+            popi_codec_printf(&det, "  missing (expected.tsv line %d): ", rows[i].line);
             describe_row(&det, &rows[i]);
-            sb_printf(&det, "\n");
+            popi_codec_printf(&det, "\n");
         }
     }
     size_t n_extra = 0;
@@ -917,11 +904,11 @@ popi_err_t popi_feasibility_detection(const char *dir, const char *label,
         const popi_detect_finding_t *f = &rep.findings[j];
         const popi_detect_origin_t *og = finding_origin(f);
         n_extra++;
-        sb_printf(&det, "  not expected: height %" PRIu64 " %s %s", f->height,
+        popi_codec_printf(&det, "  not expected: height %" PRIu64 " %s %s", f->height,
                   popi_detect_kind_name(f->kind), f->reason);
-        if (f->tx_index >= 0) sb_printf(&det, " tx %d", f->tx_index);
-        if (og) sb_printf(&det, " origin %s", popi_detect_origin_name(og->kind));
-        sb_printf(&det, ": %s\n", f->message);
+        if (f->tx_index >= 0) popi_codec_printf(&det, " tx %d", f->tx_index);
+        if (og) popi_codec_printf(&det, " origin %s", popi_detect_origin_name(og->kind));
+        popi_codec_printf(&det, ": %s\n", f->message);
     }
     bool same;
     e = compare_rebuilt(dir, chain_path, &det, &same);
@@ -985,7 +972,7 @@ static void check(workload_t *w, bool ok, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    sb_printf(&w->det, "  line %d: %s\n", w->line, msg);
+    popi_codec_printf(&w->det, "  line %d: %s\n", w->line, msg);
 }
 
 static popi_err_t wwallet(workload_t *w, const char *name, const wallet_t **out)

@@ -551,69 +551,55 @@ popi_err_t popi_detect_scan_file(const char *path, const popi_detect_options_t *
 
 /* ---- the printable report ---- */
 
-static void put_text(popi_codec_writer_t *w, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void put_text(popi_codec_writer_t *w, const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    popi_codec_put(w, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
-
 char *popi_detect_report_format(const popi_detect_report_t *rep)
 {
     popi_codec_writer_t w;
     popi_codec_writer_init(&w);
-    put_text(&w, "detector: %zu blocks, %zu transactions, %zu applied, %zu findings\n",
+    popi_codec_printf(&w, "detector: %zu blocks, %zu transactions, %zu applied, %zu findings\n",
              rep->n_blocks, rep->n_tx, rep->n_blocks_applied, rep->n_findings);
     for (size_t i = 0; i < rep->n_findings; i++) {
         const popi_detect_finding_t *f = &rep->findings[i];
-        put_text(&w, "height %llu", (unsigned long long)f->height);
-        if (f->tx_index >= 0) put_text(&w, " tx %d", f->tx_index);
+        popi_codec_printf(&w, "height %llu", (unsigned long long)f->height);
+        if (f->tx_index >= 0) popi_codec_printf(&w, " tx %d", f->tx_index);
         if (f->kind == POPI_DETECT_TX && f->input_index >= 0 && f->n_origins)
-            put_text(&w, " input %d", f->input_index);
-        put_text(&w, " %s: %s\n", f->reason, f->message);
+            popi_codec_printf(&w, " input %d", f->input_index);
+        popi_codec_printf(&w, " %s: %s\n", f->reason, f->message);
         for (uint32_t k = 0; k < f->n_origins; k++) {
             const popi_detect_origin_t *o = &f->origins[k];
             char hx[17];
             popi_crypto_hex(hx, o->op.txid.b, 8);
-            put_text(&w, "    input %u %s...:%u: ", o->input, hx, o->op.index);
+            popi_codec_printf(&w, "    input %u %s...:%u: ", o->input, hx, o->op.index);
             switch (o->kind) {
             case POPI_ORIGIN_COINBASE:
-                put_text(&w, "exists");
+                popi_codec_printf(&w, "exists");
                 break;
             case POPI_ORIGIN_UNKNOWN:
-                put_text(&w, "unknown output (never created in this chain)");
+                popi_codec_printf(&w, "unknown output (never created in this chain)");
                 break;
             case POPI_ORIGIN_SPENT:
-                put_text(&w, "spent before at height %llu tx %d (double spend)",
+                popi_codec_printf(&w, "spent before at height %llu tx %d (double spend)",
                          (unsigned long long)o->at_height, o->at_tx);
                 break;
             case POPI_ORIGIN_INVALID_BLOCK:
-                put_text(&w, "produced by invalid block at height %llu (%s): not a valid coin",
+                popi_codec_printf(&w, "produced by invalid block at height %llu (%s): not a valid coin",
                          (unsigned long long)o->at_height, popi_verr_name(o->at_code));
                 break;
             case POPI_ORIGIN_INVALID_TX:
-                put_text(&w, "produced by invalid tx %d at height %llu (%s): not a valid coin",
+                popi_codec_printf(&w, "produced by invalid tx %d at height %llu (%s): not a valid coin",
                          o->at_tx, (unsigned long long)o->at_height, popi_verr_name(o->at_code));
                 break;
             case POPI_ORIGIN_LATER_TX:
-                put_text(&w, "produced by tx %d later in the same block", o->at_tx);
+                popi_codec_printf(&w, "produced by tx %d later in the same block", o->at_tx);
                 break;
             }
             if (o->n_coinbases) {
-                put_text(&w, "; coins from coinbase%s at height", o->n_coinbases > 1 ? "s" : "");
+                popi_codec_printf(&w, "; coins from coinbase%s at height", o->n_coinbases > 1 ? "s" : "");
                 for (uint32_t c = 0; c < o->n_coinbases; c++)
-                    put_text(&w, "%s %llu", c ? "," : "",
+                    popi_codec_printf(&w, "%s %llu", c ? "," : "",
                              (unsigned long long)o->coinbase_height[c]);
-                if (o->truncated) put_text(&w, ", ...");
+                if (o->truncated) popi_codec_printf(&w, ", ...");
             }
-            put_text(&w, "\n");
+            popi_codec_printf(&w, "\n");
         }
     }
     popi_codec_put_u8(&w, 0);

@@ -15,6 +15,8 @@
 
 #include "popi/common.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +51,30 @@ static inline void popi_codec_put(popi_codec_writer_t *w, const void *p, size_t 
     POPI_GROW(w->data, w->cap, w->len + n);
     memcpy(w->data + w->len, p, n);
     w->len += n;
+}
+
+/** Append vprintf-formatted text (no NUL; any length: the writer grows to fit). */
+static inline void popi_codec_vprintf(popi_codec_writer_t *w, const char *fmt, va_list ap)
+{
+    va_list ap2;
+    va_copy(ap2, ap);
+    int n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n <= 0) return;
+    POPI_GROW(w->data, w->cap, w->len + (size_t)n + 1);
+    vsnprintf((char *)w->data + w->len, (size_t)n + 1, fmt, ap);
+    w->len += (size_t)n;
+}
+
+/** Append printf-formatted text (no NUL; any length). */
+static inline void popi_codec_printf(popi_codec_writer_t *w, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static inline void popi_codec_printf(popi_codec_writer_t *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    popi_codec_vprintf(w, fmt, ap);
+    va_end(ap);
 }
 
 static inline void popi_codec_put_u8(popi_codec_writer_t *w, uint8_t v)
