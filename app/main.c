@@ -98,6 +98,10 @@ static void print_summary(const popi_run_summary_t *s, const char *out)
         printf("  %-28s alpha %.3f +- %.3f, x_min %.1f s, p %.3f; LR vs log-normal R %.2f (p %.3g)\n",
                "power law, durations", d->alpha, d->alpha_se, d->xmin, d->p_value, d->vs_lognormal.R,
                d->vs_lognormal.p);
+    if (s->sightings)
+        printf("  %-28s %llu\n", "BLE sightings evaluated", (unsigned long long)s->sightings);
+    if (!s->from_trace)
+        printf("  %-28s %llu\n", "event-queue events", (unsigned long long)s->des_events);
     if (!s->from_trace)
         printf("  %-28s %llu tested, %llu solved exactly, %llu buckets\n", "candidate pairs",
                (unsigned long long)s->engine.pairs_tested, (unsigned long long)s->engine.pairs_solved,

@@ -128,7 +128,7 @@ typedef struct {
     popi_rng_t sampling;
     uint64_t *cum_bins;
     size_t n_bins;
-    uint64_t n_events, n_prox;
+    uint64_t n_prox; /* detected contacts are counted by the reservoir (durations.seen) */
     popi_contact_t pending[PENDING_MAX]; /* detected contacts not yet accounted */
     size_t n_pending;
 } run_t;
@@ -139,7 +139,6 @@ static inline uint64_t pairbit(const popi_contact_t *c) { return (uint64_t)c->j 
 /* Account one detected contact (in emission order, so floating-point sums are reproducible). */
 static void account(run_t *r, const popi_contact_t *c)
 {
-    r->n_events++;
     r->ev_count[c->i]++;
     r->ev_count[c->j]++;
     double d = popi_time_to_s(c->t_end - c->t_start);
@@ -615,7 +614,7 @@ popi_err_t popi_run_execute(const popi_scenario_t *s, const popi_run_opts_t *opt
     if (opts->out_path && (rc = record(&r, &h, rows, fits))) goto out;
     *fail = POPI_RUN_FAIL_NONE;
     sum->agents = r.n;
-    sum->contacts = r.n_events;
+    sum->contacts = r.durations.seen;
     sum->proximities = r.n_prox;
     sum->sim_s = popi_time_to_s(r.t_end);
     sum->from_trace = r.from_trace;

@@ -31,6 +31,7 @@ typedef struct {
     size_t cap;
 } popi_codec_writer_t;
 
+/** Initialise an empty writer (caller storage). */
 static inline void popi_codec_writer_init(popi_codec_writer_t *w)
 {
     w->data = NULL;
@@ -45,6 +46,7 @@ static inline void popi_codec_writer_destroy(popi_codec_writer_t *w)
     w->len = w->cap = 0;
 }
 
+/** Append n raw bytes (amortised O(n); aborts on out of memory like all allocations). */
 static inline void popi_codec_put(popi_codec_writer_t *w, const void *p, size_t n)
 {
     if (n == 0) return;
@@ -77,6 +79,7 @@ static inline void popi_codec_printf(popi_codec_writer_t *w, const char *fmt, ..
     va_end(ap);
 }
 
+/** Append fixed-width little-endian integers. */
 static inline void popi_codec_put_u8(popi_codec_writer_t *w, uint8_t v)
 {
     popi_codec_put(w, &v, 1);
@@ -130,6 +133,7 @@ typedef struct {
     const char *what;
 } popi_codec_reader_t;
 
+/** Read len bytes at p (not copied: p must outlive the reader); @p what names them in errors. */
 static inline void popi_codec_reader_init(popi_codec_reader_t *r, const void *p, size_t len,
                                           const char *what)
 {
@@ -166,6 +170,7 @@ static inline popi_err_t popi_codec_get_ptr(popi_codec_reader_t *r, size_t n, co
     return POPI_OK;
 }
 
+/** Copy n bytes out; POPI_EFORMAT with field name and byte offset when fewer remain. */
 static inline popi_err_t popi_codec_get(popi_codec_reader_t *r, void *out, size_t n,
                                         const char *field)
 {
@@ -176,6 +181,7 @@ static inline popi_err_t popi_codec_get(popi_codec_reader_t *r, void *out, size_
     return POPI_OK;
 }
 
+/** Read fixed-width little-endian integers; POPI_EFORMAT (field, byte offset) when truncated. */
 static inline popi_err_t popi_codec_get_u8(popi_codec_reader_t *r, uint8_t *v, const char *field)
 {
     return popi_codec_get(r, v, 1, field);

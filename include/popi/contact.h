@@ -39,6 +39,7 @@ typedef struct {
     size_t n, cap;
 } popi_contact_vec_t;
 
+/** Append a copy of *c (amortised O(1)); destroy frees the array and accepts a zeroed vector. */
 void popi_contact_vec_push(popi_contact_vec_t *vec, const popi_contact_t *c);
 void popi_contact_vec_destroy(popi_contact_vec_t *vec);
 /** Sort by (t_start, i, j, t_end). O(n log n). */
@@ -98,6 +99,7 @@ typedef struct {
     size_t open_now;         /**< proximity intervals open at the current time */
 } popi_contact_stats_t;
 
+/** The sweep's counters so far (open_now = intervals open at the current time). O(1). */
 popi_contact_stats_t popi_contact_stats(const popi_contact_engine_t *e);
 
 /**

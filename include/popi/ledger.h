@@ -107,6 +107,7 @@ typedef struct {
     const void *self;
 } popi_utxo_view_t;
 
+/** Look up @p op through the view's callback; fills *out when the output exists (spent or not). */
 static inline popi_utxo_state_t popi_utxo_view_lookup(const popi_utxo_view_t *v,
                                                       const popi_outpoint_t *op, popi_utxo_t *out)
 {
@@ -136,6 +137,7 @@ typedef struct {
     uint64_t fees; /**< sum over transactions of inputs − outputs */
 } popi_ledger_delta_t;
 
+/** Initialise an empty delta (caller storage; no allocation until entries are added). */
 void popi_ledger_delta_init(popi_ledger_delta_t *d);
 /** Release the arrays. Accepts a zeroed or destroyed delta. */
 void popi_ledger_delta_destroy(popi_ledger_delta_t *d);

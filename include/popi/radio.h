@@ -74,6 +74,7 @@ typedef struct {
 popi_err_t popi_radio_init(popi_radio_t *r, const popi_radio_config_t *cfg, double min_duration_s,
                            const popi_world_t *world, uint32_t n, uint64_t seed, uint64_t run_index);
 
+/** Release the phases and scratch. Accepts a zeroed or destroyed radio. */
 void popi_radio_destroy(popi_radio_t *r);
 
 /** Expected RSSI without shadowing at distance d (m) through @p walls obstacle cells. */

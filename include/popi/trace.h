@@ -50,6 +50,7 @@ typedef struct {
 popi_err_t popi_trace_load(popi_trace_t *t, const char *path, popi_trace_format_t format,
                            double window_s);
 
+/** Release ids and contacts. Accepts a zeroed or destroyed trace. */
 void popi_trace_destroy(popi_trace_t *t);
 
 /** Format name ("sociopatterns", "one"). */

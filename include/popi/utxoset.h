@@ -87,6 +87,8 @@ typedef struct {
     size_t n_keys;
 } popi_txindex_t;
 
+/** Initialise an empty index (caller storage); popi_txindex_destroy releases it, and accepts a
+ *  zeroed or destroyed index. */
 void popi_txindex_init(popi_txindex_t *ix);
 void popi_txindex_destroy(popi_txindex_t *ix);
 /** Record @p value under @p txid. Amortised O(1). Aborts beyond 2^32 − 2 records. */
