@@ -20,9 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Two in-range intervals closer than this (s) are one: it absorbs rounding at piece and bucket
- * boundaries, and is far below the microsecond resolution of the output. */
-#define JOIN_EPS 1e-7
+#define JOIN_EPS CONTACT_JOIN_EPS_S
 
 typedef struct {
     double t0, t1; /* bucket-relative s */

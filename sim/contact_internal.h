@@ -11,6 +11,11 @@
 
 #include <math.h>
 
+/* Two in-range pieces of a pair closer than this (s) are one interval: it absorbs rounding at piece,
+ * bucket and window boundaries and is far below the microsecond resolution of the output. */
+#define CONTACT_JOIN_EPS_S 1e-7
+#define CONTACT_JOIN_EPS_US 0.1 /* the same, in µs */
+
 /* The exact pair solver (see popi_contact_solve in contact.h), inline for the engines' hot loops. */
 static inline bool contact_solve(double px, double py, double vx, double vy, double r, double span,
                                  double *a, double *b, double *dmin)

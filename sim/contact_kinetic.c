@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Pieces of a pair closer than this (µs) are one interval: the sweep's JOIN_EPS (1e-7 s). */
-#define JOIN_EPS_US 0.1
+/* Pieces of a pair closer than this (µs) are one interval: the engines' shared join tolerance. */
+#define JOIN_EPS_US CONTACT_JOIN_EPS_US
 /* Slots of the calendar rings (slices); later entries wait for the next turn of the ring. */
 #define RING 8
 #define NONE UINT32_MAX
