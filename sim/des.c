@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * des.c - binary heap of pool slots ordered by (time, seq); tombstone cancellation.
- * Invariant: every slot in heap[0..heap_len) is either pending (heap_pos == its index) or a
- * tombstone (heap_pos == -2) that is released when it reaches the top.
+ * des.c - 4-ary heap of (time, seq, slot) entries; tombstone cancellation.
+ * Invariant: every slot named in heap[0..heap_len) is either pending (heap_pos == 0) or a
+ * tombstone (heap_pos == -2) that is released when it reaches the top; a slot is in the heap
+ * at most once.
  */
 #include "popi/des.h"
 
@@ -20,44 +21,43 @@ void popi_des_destroy(popi_des_t *des)
     memset(des, 0, sizeof *des);
 }
 
-static inline bool ev_less(const popi_des_t *d, uint32_t a, uint32_t b)
-{
-    const struct popi_des_event *x = &d->pool[a], *y = &d->pool[b];
-    return x->time < y->time || (x->time == y->time && x->seq < y->seq);
-}
+/* 4-ary heap of entries carrying their (time, seq) key: a pop compares up to four children per
+ * level inside one or two cache lines instead of dereferencing pool slots, and moves do not
+ * write back into the pool (cancellation only needs "pending or not"). */
+#define ARITY 4
 
-static void heap_set(popi_des_t *d, uint32_t pos, uint32_t slot)
+static inline bool hent_less(const struct popi_des_hent *x, const struct popi_des_hent *y)
 {
-    d->heap[pos] = slot;
-    if (d->pool[slot].heap_pos != -2) d->pool[slot].heap_pos = (int32_t)pos;
+    return x->time < y->time || (x->time == y->time && x->seq < y->seq);
 }
 
 static void sift_up(popi_des_t *d, uint32_t pos)
 {
-    uint32_t slot = d->heap[pos];
+    struct popi_des_hent e = d->heap[pos];
     while (pos > 0) {
-        uint32_t parent = (pos - 1) / 2;
-        if (!ev_less(d, slot, d->heap[parent])) break;
-        heap_set(d, pos, d->heap[parent]);
+        uint32_t parent = (pos - 1) / ARITY;
+        if (!hent_less(&e, &d->heap[parent])) break;
+        d->heap[pos] = d->heap[parent];
         pos = parent;
     }
-    heap_set(d, pos, slot);
+    d->heap[pos] = e;
 }
 
 static void sift_down(popi_des_t *d, uint32_t pos)
 {
-    uint32_t slot = d->heap[pos];
+    struct popi_des_hent e = d->heap[pos];
+    uint32_t n = d->heap_len;
     for (;;) {
-        uint32_t l = 2 * pos + 1, best;
-        if (l >= d->heap_len) break;
-        best = l;
-        if (l + 1 < d->heap_len && ev_less(d, d->heap[l + 1], d->heap[l]))
-            best = l + 1;
-        if (!ev_less(d, d->heap[best], slot)) break;
-        heap_set(d, pos, d->heap[best]);
+        uint32_t c = ARITY * pos + 1;
+        if (c >= n) break;
+        uint32_t best = c, end = c + ARITY < n ? c + ARITY : n;
+        for (uint32_t k = c + 1; k < end; k++)
+            if (hent_less(&d->heap[k], &d->heap[best])) best = k;
+        if (!hent_less(&d->heap[best], &e)) break;
+        d->heap[pos] = d->heap[best];
         pos = best;
     }
-    heap_set(d, pos, slot);
+    d->heap[pos] = e;
 }
 
 static uint32_t slot_alloc(popi_des_t *d)
@@ -98,7 +98,7 @@ popi_err_t popi_des_schedule(popi_des_t *des, popi_time_t t, popi_des_fn fn, voi
     e->ctx = ctx;
     e->arg = arg;
     e->heap_pos = 0;
-    des->heap[des->heap_len] = slot;
+    des->heap[des->heap_len] = (struct popi_des_hent){t, e->seq, slot};
     sift_up(des, des->heap_len++);
     if (id) *id = (popi_des_event_id_t){slot, e->gen};
     return POPI_OK;
@@ -116,7 +116,7 @@ bool popi_des_cancel(popi_des_t *des, popi_des_event_id_t id)
 
 static uint32_t heap_pop(popi_des_t *d)
 {
-    uint32_t top = d->heap[0];
+    uint32_t top = d->heap[0].slot;
     d->heap_len--;
     if (d->heap_len > 0) {
         d->heap[0] = d->heap[d->heap_len];
@@ -129,7 +129,7 @@ popi_err_t popi_des_run_until(popi_des_t *des, popi_time_t t_end)
 {
     des->stopped = false;
     while (des->heap_len > 0 && !des->stopped) {
-        uint32_t slot = des->heap[0];
+        uint32_t slot = des->heap[0].slot;
         struct popi_des_event *e = &des->pool[slot];
         if (e->heap_pos == -2) {
             heap_pop(des);
@@ -152,7 +152,7 @@ popi_err_t popi_des_run_until(popi_des_t *des, popi_time_t t_end)
             e->time = des->now + again;
             e->seq = des->next_seq++;
             e->heap_pos = 0;
-            des->heap[des->heap_len] = slot;
+            des->heap[des->heap_len] = (struct popi_des_hent){e->time, e->seq, slot};
             sift_up(des, des->heap_len++);
         } else {
             slot_release(des, slot);

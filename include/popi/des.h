@@ -43,10 +43,18 @@ struct popi_des_event {
     void *ctx;
     uint64_t arg;
     uint32_t gen;
-    int32_t heap_pos; /**< position in the heap, -1 when free, -2 when cancelled (tombstone) */
+    int32_t heap_pos; /**< 0 while pending in the heap, -1 when free, -2 when cancelled
+                           (a tombstone, released when it reaches the top) */
 };
 
 /** The engine. Lives in caller storage: popi_des_init / popi_des_destroy. */
+/** A heap entry: the ordering key kept inline, so that sifting touches only the heap array. */
+struct popi_des_hent {
+    popi_time_t time;
+    uint64_t seq;
+    uint32_t slot;
+};
+
 struct popi_des {
     popi_time_t now;
     uint64_t next_seq;
@@ -54,7 +62,7 @@ struct popi_des {
     uint32_t pool_cap;
     uint32_t *free_list;
     uint32_t n_free;
-    uint32_t *heap; /**< min-heap of pool slots by (time, seq) */
+    struct popi_des_hent *heap; /**< 4-ary min-heap of (time, seq, slot) */
     uint32_t heap_len;
     uint32_t n_tombstones; /**< cancelled events still in the heap */
     uint64_t n_executed;
