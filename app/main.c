@@ -9,6 +9,7 @@
 #include "popi/console.h"
 #include "popi/feasibility.h"
 #include "popi/run.h"
+#include "popi/netrun.h"
 #include "popi/scenario.h"
 
 #include <getopt.h>
@@ -111,6 +112,32 @@ static void print_summary(const popi_run_summary_t *s, const char *out)
     if (out) printf("  %-28s %s\n", "output", out);
 }
 
+static void print_net_summary(const popi_netrun_summary_t *s, const char *out)
+{
+    printf("popi run summary (network)\n");
+    printf("  %-28s %u (%u light), %llu edges\n", "nodes", s->nodes, s->light_nodes,
+           (unsigned long long)s->edges);
+    printf("  %-28s %.0f s\n", "simulated time", s->sim_s);
+    printf("  %-28s %llu (%llu on the best chain, %llu stale)\n", "blocks produced",
+           (unsigned long long)s->blocks, (unsigned long long)s->main_blocks,
+           (unsigned long long)s->stale_blocks);
+    printf("  %-28s %.4f (Decker-Wattenhofer prediction %.4f)\n", "stale rate", s->stale_rate,
+           s->dw_stale_pred);
+    printf("  %-28s %.2f s\n", "mean block interval", s->mean_interval_s);
+    printf("  %-28s 50%% %.3f s, 90%% %.3f s, 100%% %.3f s\n", "propagation (median)",
+           s->median_t50_s, s->median_t90_s, s->median_t100_s);
+    printf("  %-28s %llu (%.1f MB)\n", "messages sent", (unsigned long long)s->messages,
+           (double)s->bytes / 1e6);
+    printf("  %-28s %.1f J (%.2f %% of a battery per day)\n", "energy per node (mean)",
+           s->energy_mean_j, s->battery_pct_per_day_mean);
+    printf("  %-28s %llu\n", "event-queue events", (unsigned long long)s->des_events);
+    printf("  %-28s %llu validator runs, %llu reorgs\n", "ledger",
+           (unsigned long long)s->validations, (unsigned long long)s->reorgs);
+    printf("  %-28s %.2f s (CPU %.2f s)\n", "wall time", s->wall_s, s->cpu_s);
+    printf("  %-28s %.1f MB\n", "peak memory", (double)s->peak_rss_kb / 1024.0);
+    if (out) printf("  %-28s %s\n", "output", out);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {{"output", required_argument, NULL, 'o'},
@@ -173,8 +200,11 @@ static int cmd_run(int argc, char **argv)
     bool bar = !quiet && isatty(STDERR_FILENO);
     popi_run_opts_t ro = {out, threads, 0, bar ? progress_bar : NULL, &pr};
     popi_run_summary_t sum;
+    popi_netrun_summary_t nsum;
     popi_run_fail_t fail;
-    rc = popi_run_execute(&sc, &ro, &sum, &fail);
+    bool network = sc.consensus_engine != 0;
+    rc = network ? popi_netrun_execute(&sc, &ro, &nsum, &fail, NULL)
+                 : popi_run_execute(&sc, &ro, &sum, &fail);
     popi_scenario_destroy(&sc);
     if (rc) {
         if (bar && pr.last >= 0 && pr.last < 100) fputc('\n', stderr);
@@ -182,7 +212,10 @@ static int cmd_run(int argc, char **argv)
         return fail == POPI_RUN_FAIL_INPUT ? EXIT_INPUT : fail == POPI_RUN_FAIL_OUTPUT ? EXIT_OUTPUT
                                                                                        : EXIT_INTERNAL;
     }
-    if (!quiet) print_summary(&sum, out);
+    if (!quiet) {
+        if (network) print_net_summary(&nsum, out);
+        else print_summary(&sum, out);
+    }
     return 0;
 }
 

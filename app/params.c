@@ -73,6 +73,11 @@ static const char *const radio_models[] = {"unit_disc", "ble", NULL};
 static const char *const contact_engines[] = {"kinetic", "sweep", NULL};
 static const char *const trace_formats[] = {"sociopatterns", "one", NULL};
 static const char *const outlier_rules[] = {"robust_z", "sigma", NULL};
+static const char *const consensus_engines[] = {"none", "pow", NULL};
+static const char *const net_topologies[] = {"bitcoin", "erdos_renyi", "barabasi_albert", "watts_strogatz", "proximity", NULL};
+static const char *const net_regions[] = {"simblock2019", "single", NULL};
+static const char *const net_latencies[] = {"regions", "lognormal", "constant", NULL};
+static const char *const energy_radios[] = {"lte", "wifi", NULL};
 
 #define CHOSEN "[chosen]"
 #define ONE_SIM                                                                                    \
@@ -83,6 +88,9 @@ static const char *const outlier_rules[] = {"robust_z", "sigma", NULL};
 #define RHEE                                                                                       \
     "heavy-tailed pauses, Rhee et al., INFOCOM 2008, \"On the Levy-walk nature of human "          \
     "mobility\", DOI 10.1109/INFOCOM.2008.145"
+#define SIMBLOCK "SimBlock 2019 tables, dsg-titech/simblock NetworkConfiguration.java (BENCHMARKS.md B2)"
+#define HUANG "Huang et al., MobiSys 2012, 4G LTE power characteristics (FACTS.md)"
+#define BITCOIN "Bitcoin Core consensus rules (FACTS.md)"
 #define FRACTION_SRC                                                                               \
     "[chosen] 1 for random_waypoint and 0 for the others unless some fraction is set; then unset " \
     "fractions are 0"
@@ -183,6 +191,75 @@ static const popi_param_t table[] = {
     P_BOOL("output.contacts", out_contacts, true, "write /contacts/events", "-"),
     P_BOOL("output.proximity", out_proximity, true, "write /contacts/proximity (geometric intervals)", "-"),
     P_DBL("output.cumulative_step_s", cumulative_step_s, 60, OPEN(0), CLOSED(1e6), "s", "sampling step of /contacts/cumulative", CHOSEN),
+
+    /* consensus */
+    P_ENUM("consensus.engine", consensus_engine, 0, consensus_engines, "none: the crowd only; pow: a network of full nodes under proof of work (net.*, gossip.*, node.*, pow.*)", "-"),
+
+    /* net */
+    P_INT("net.nodes", net.nodes, 1000, CLOSED(1), CLOSED(10000000), "", "nodes of the network (full and light; proximity topology: the crowd's agents)", CHOSEN),
+    P_ENUM("net.topology", net.topology, 0, net_topologies, "overlay: bitcoin (out-degree from the Bitcoin 2015 CDF), erdos_renyi, barabasi_albert, watts_strogatz, proximity (within net.proximity_range_m at the crowd's start)", SIMBLOCK),
+    P_DBL("net.er_mean_degree", net.er_mean_degree, 8, OPEN(0), CLOSED(1e6), "", "mean degree of erdos_renyi", "Bitcoin's 8 outbound connections"),
+    P_INT("net.ba_m", net.ba_m, 4, CLOSED(1), CLOSED(1000), "", "edges per new node of barabasi_albert", CHOSEN),
+    P_INT("net.ws_k", net.ws_k, 4, CLOSED(1), CLOSED(1000), "", "lattice neighbours per side of watts_strogatz", CHOSEN),
+    P_DBL("net.ws_p", net.ws_p, 0.1, CLOSED(0), CLOSED(1), "", "rewiring probability of watts_strogatz", CHOSEN),
+    P_DBL("net.proximity_range_m", net.proximity_range_m, 50, OPEN(0), CLOSED(1e6), "m", "link range of the proximity topology", CHOSEN),
+    P_ENUM("net.regions", net.regions, 0, net_regions, "simblock2019: six regions with SimBlock's shares, latencies and bandwidths; single: one region with the net.* values below", SIMBLOCK),
+    P_DBL("net.upload_bps", net.upload_bps, 19.2e6, OPEN(0), CLOSED(1e15), "bit/s", "upload bandwidth of every node (single region)", "SimBlock 2019 North America"),
+    P_DBL("net.download_bps", net.download_bps, 52e6, OPEN(0), CLOSED(1e15), "bit/s", "download bandwidth of every node (single region)", "SimBlock 2019 North America"),
+    P_DBL("net.region_latency_ms", net.region_latency_ms, 32, CLOSED(0), CLOSED(1e6), "ms", "mean message latency within the single region (regions latency model)", "SimBlock 2019 North America"),
+    P_ENUM("net.latency", net.latency, 0, net_latencies, "per-message latency: regions (SimBlock's Pareto around the regional mean), lognormal (mobile links), constant", SIMBLOCK),
+    P_DBL("net.lognormal_mean_ms", net.lognormal_mean_ms, 100, OPEN(0), CLOSED(1e6), "ms", "mean latency of the lognormal model", CHOSEN),
+    P_DBL("net.lognormal_sigma", net.lognormal_sigma, 0.5, CLOSED(0), CLOSED(10), "", "sigma of the underlying normal of the lognormal model", CHOSEN),
+    P_DBL("net.constant_ms", net.constant_ms, 0, CLOSED(0), CLOSED(1e6), "ms", "latency of the constant model", "-"),
+    P_DBL("net.loss", net.loss, 0, CLOSED(0), OPEN(1), "", "probability that a message is lost", "-"),
+    P_DBL("net.churn_online_mean_s", net.churn_online_mean_s, 0, CLOSED(0), CLOSED(1e9), "s", "mean online period (exponential); 0 = no churn", "-"),
+    P_DBL("net.churn_offline_mean_s", net.churn_offline_mean_s, 600, OPEN(0), CLOSED(1e9), "s", "mean offline period (exponential) when churn is on", CHOSEN),
+    P_DBL("net.partition_start_s", net.partition_start_s, 0, CLOSED(0), CLOSED(1e9), "s", "start of a partition (used when net.partition_fraction > 0)", "-"),
+    P_DBL("net.partition_end_s", net.partition_end_s, 0, CLOSED(0), CLOSED(1e9), "s", "end of the partition (> start)", "-"),
+    P_DBL("net.partition_fraction", net.partition_fraction, 0, CLOSED(0), OPEN(1), "", "share of nodes cut off during the partition; 0 = no partition", "-"),
+
+    /* gossip */
+    P_INT("gossip.fanout", gossip.fanout, 1000000, CLOSED(0), CLOSED(1000000), "", "peers a node announces a new block to (its first ones in neighbour order); 0 = no relay", "Bitcoin relays to every peer"),
+    P_DBL("gossip.inv_bytes", gossip.inv_bytes, 61, CLOSED(0), CLOSED(1e6), "B", "size of an INV (24-byte header, count, one 36-byte entry)", "Bitcoin P2P protocol"),
+    P_DBL("gossip.getdata_bytes", gossip.getdata_bytes, 61, CLOSED(0), CLOSED(1e6), "B", "size of a GETDATA / GETHEADERS request", "Bitcoin P2P protocol"),
+    P_DBL("gossip.header_bytes_overhead", gossip.header_bytes_overhead, 24, CLOSED(0), CLOSED(1e6), "B", "message header added to every BLOCK and HEADERS payload", "Bitcoin P2P protocol"),
+    P_DBL("gossip.min_block_bytes", gossip.min_block_bytes, 0, CLOSED(0), CLOSED(1e9), "B", "a block travels as at least this many bytes (padding; SimBlock's 535,000-byte blocks carry no transactions); 0 = its encoded size", "-"),
+    P_DBL("gossip.request_timeout_s", gossip.request_timeout_s, 20, OPEN(0), CLOSED(1e6), "s", "a GETDATA unanswered this long is sent to another announcer (only with loss, churn or partitions)", CHOSEN),
+
+    /* node */
+    P_DBL("node.light_fraction", node.light_fraction, 0, CLOSED(0), CLOSED(1), "", "share of nodes that are light (headers and Merkle proofs, no relay, no mining)", "-"),
+    P_DBL("node.verify_s", node.verify_s, 3.7e-4, CLOSED(0), CLOSED(10), "s", "phone CPU time per Ed25519 verification while validating", "[derived] 100 uJ per verification / 0.27 W little core (FACTS.md)"),
+    P_DBL("node.hash_s_per_byte", node.hash_s_per_byte, 6e-10, CLOSED(0), CLOSED(1), "s/B", "phone CPU time per byte hashed while validating", "[derived] 1e-7 J per 160-byte SHA-256d / 1.05 W big core (FACTS.md)"),
+
+    /* pow */
+    P_DBL("pow.hash_rate_hs", pow.hash_rate_hs, 1.05e7, OPEN(0), CLOSED(1e20), "H/s", "mean hash rate of a miner (phone class)", "[derived] 1.05 W big core / 1e-7 J per hash (FACTS.md)"),
+    P_DBL("pow.hash_rate_sigma", pow.hash_rate_sigma, 0, CLOSED(0), CLOSED(10), "", "spread of hash rates: log-normal sigma with mean pow.hash_rate_hs (0 = identical miners)", CHOSEN),
+    P_DBL("pow.miner_fraction", pow.miner_fraction, 1, CLOSED(0), CLOSED(1), "", "share of full nodes that mine", CHOSEN),
+    P_DBL("pow.block_interval_s", pow.block_interval_s, 600, OPEN(0), CLOSED(1e9), "s", "target block interval; sets the initial difficulty from the total hash rate", BITCOIN),
+    P_INT("pow.retarget_interval", pow.retarget_interval, 2016, CLOSED(2), CLOSED(100000000), "", "blocks between retargets (clamped x4, measured over interval - 1 block times)", BITCOIN),
+    P_INT("pow.sim_zero_bits", pow.sim_zero_bits, 12, CLOSED(0), CLOSED(40), "bits", "leading zero bits of the genesis target that every header really meets (the modelled work is this target's work scaled to the hash rates)", "[chosen] 4096 real hashes per block"),
+
+    /* chain */
+    P_DBL("chain.subsidy_coins", chain.subsidy_coins, 50, CLOSED(0), CLOSED(21e6), "coin", "block subsidy at height 0", BITCOIN),
+    P_I64("chain.halving_interval", chain.halving_interval, 210000, CLOSED(0), CLOSED(1e12), "blocks", "blocks between subsidy halvings (0 = never)", BITCOIN),
+    P_INT("chain.coinbase_maturity", chain.coinbase_maturity, 5, CLOSED(0), CLOSED(1000000), "blocks", "further blocks before a coinbase output is spendable", "the PoPI seed (DESIGN.md section 4)"),
+    P_INT("chain.max_block_bytes", chain.max_block_bytes, 1000000, CLOSED(1000), CLOSED(64000000), "B", "encoded block size limit", BITCOIN),
+    P_I64("chain.stop_blocks", chain.stop_blocks, 0, CLOSED(0), CLOSED(1e12), "blocks", "stop producing after this many blocks and end the run when the last message is delivered (SimBlock's end-block-height); 0 = run for run.duration_s", "-"),
+
+    /* energy */
+    P_DBL("energy.hash_j", energy.hash_j, 1.0e-7, CLOSED(0), CLOSED(1), "J", "energy per SHA-256 header hash", "[derived] OpenSSL ARMv8 cycles/byte x Pixel 6a power profile (FACTS.md)"),
+    P_DBL("energy.sign_j", energy.sign_j, 55e-6, CLOSED(0), CLOSED(1), "J", "energy per Ed25519 signature", "[derived] Bernstein & Schwabe, CHES 2012 (FACTS.md)"),
+    P_DBL("energy.verify_j", energy.verify_j, 100e-6, CLOSED(0), CLOSED(1), "J", "energy per Ed25519 verification", "[derived] Bernstein & Schwabe, CHES 2012 (FACTS.md)"),
+    P_DBL("energy.battery_j", energy.battery_j, 61122.6, OPEN(0), CLOSED(1e9), "J", "battery capacity (4410 mAh x 3.85 V)", "Pixel 6a (FACTS.md)"),
+    P_ENUM("energy.radio", energy.radio, 0, energy_radios, "radio of the P2P traffic: lte or wifi", HUANG),
+    P_DBL("energy.lte_base_w", energy.lte_base_w, 1.288, CLOSED(0), CLOSED(100), "W", "LTE active base power", HUANG),
+    P_DBL("energy.lte_up_w_per_mbps", energy.lte_up_w_per_mbps, 0.438, CLOSED(0), CLOSED(100), "W/(Mbit/s)", "LTE power per Mbit/s uplink", HUANG),
+    P_DBL("energy.lte_down_w_per_mbps", energy.lte_down_w_per_mbps, 0.052, CLOSED(0), CLOSED(100), "W/(Mbit/s)", "LTE power per Mbit/s downlink", HUANG),
+    P_DBL("energy.lte_tail_s", energy.lte_tail_s, 11.6, CLOSED(0), CLOSED(1000), "s", "LTE tail after the last transfer", HUANG),
+    P_DBL("energy.lte_tail_w", energy.lte_tail_w, 1.06, CLOSED(0), CLOSED(100), "W", "LTE tail power", HUANG),
+    P_DBL("energy.wifi_base_w", energy.wifi_base_w, 0.133, CLOSED(0), CLOSED(100), "W", "Wi-Fi active base power", HUANG),
+    P_DBL("energy.wifi_up_w_per_mbps", energy.wifi_up_w_per_mbps, 0.283, CLOSED(0), CLOSED(100), "W/(Mbit/s)", "Wi-Fi power per Mbit/s uplink", HUANG),
+    P_DBL("energy.wifi_down_w_per_mbps", energy.wifi_down_w_per_mbps, 0.137, CLOSED(0), CLOSED(100), "W/(Mbit/s)", "Wi-Fi power per Mbit/s downlink", HUANG),
 };
 // clang-format on
 

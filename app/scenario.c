@@ -822,6 +822,14 @@ popi_err_t popi_scenario_validate(const popi_scenario_t *s)
                         fmt_num(a, sizeof a, vl), hi->key, fmt_num(b, sizeof b, vh));
     }
 
+    /* a partition needs a time window */
+    if (s->net.partition_fraction > 0 && !(s->net.partition_start_s < s->net.partition_end_s))
+        return fail(POPI_EINVAL, NULL,
+                    "net.partition_start_s (%s) must be < net.partition_end_s (%s) when "
+                    "net.partition_fraction > 0",
+                    fmt_num(a, sizeof a, s->net.partition_start_s),
+                    fmt_num(b, sizeof b, s->net.partition_end_s));
+
     /* rectangles inside the world (the map, when given, sets the size instead) */
     if (!s->world.map_file) {
         for (size_t k = 0; k < s->world.n_obstacles; k++) {

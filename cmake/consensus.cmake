@@ -16,6 +16,9 @@ set(POPI_CONSENSUS_SOURCES
   consensus/chainfile.c
   consensus/detect.c
   consensus/wallet.c
+  consensus/engine.c
+  consensus/pow.c
+  consensus/node.c
 )
 set(POPI_CONSENSUS_TESTS crypto ledger validate fuzz_corpus store chain detect)
 

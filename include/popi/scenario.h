@@ -45,6 +45,55 @@ typedef struct {
     bool out_contacts;         /**< write /contacts/events */
     bool out_proximity;        /**< write /contacts/proximity (geometric intervals) */
     double cumulative_step_s;  /**< sampling step of /contacts/cumulative, s */
+    /* consensus.* : "none" runs the crowd only; an engine name runs a network of nodes */
+    int consensus_engine;      /**< index into the consensus.engine names (0 = none) */
+    /* net.* (converted to popi_net_config_t by the network run) */
+    struct {
+        int nodes;                   /**< full + light nodes */
+        int topology;                /**< popi_net_topology_t */
+        double er_mean_degree;
+        int ba_m, ws_k;
+        double ws_p, proximity_range_m;
+        int regions;                 /**< 0 = SimBlock 2019 six regions, 1 = one region */
+        double upload_bps, download_bps, region_latency_ms; /**< the one region's values */
+        int latency;                 /**< popi_net_latency_t */
+        double lognormal_mean_ms, lognormal_sigma, constant_ms;
+        double loss, churn_online_mean_s, churn_offline_mean_s;
+        double partition_start_s, partition_end_s, partition_fraction;
+    } net;
+    /* gossip.* */
+    struct {
+        int fanout;                  /**< peers a node relays a block to */
+        double inv_bytes, getdata_bytes, header_bytes_overhead;
+        double min_block_bytes;      /**< a block is sent as at least this many bytes */
+        double request_timeout_s;
+    } gossip;
+    /* node.* */
+    struct {
+        double light_fraction;       /**< share of nodes that are light (headers + proofs) */
+        double verify_s;             /**< CPU time per signature verification */
+        double hash_s_per_byte;      /**< CPU time per byte hashed during validation */
+    } node;
+    /* pow.* */
+    struct {
+        double hash_rate_hs, hash_rate_sigma, miner_fraction, block_interval_s;
+        int retarget_interval, sim_zero_bits;
+    } pow;
+    /* chain.* */
+    struct {
+        double subsidy_coins;
+        int64_t halving_interval;
+        int coinbase_maturity;
+        int max_block_bytes;
+        int64_t stop_blocks;         /**< stop producing after this many blocks (0: never) */
+    } chain;
+    /* energy.* */
+    struct {
+        double hash_j, sign_j, verify_j, battery_j;
+        int radio;                   /**< popi_energy_radio_t */
+        double lte_base_w, lte_up_w_per_mbps, lte_down_w_per_mbps, lte_tail_s, lte_tail_w;
+        double wifi_base_w, wifi_up_w_per_mbps, wifi_down_w_per_mbps;
+    } energy;
     /* not keys */
     char *base_dir;            /**< folder of the scenario file, for relative paths ("." default) */
     /**

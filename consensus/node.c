@@ -1,0 +1,869 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * node.c - full and light nodes over the simulated network, block gossip (INV → GETDATA →
+ * BLOCK, headers for light nodes), validation time and energy per node, propagation metrics.
+ * The protocol is described in node.h. Events carry an index into a message pool (from, to,
+ * block, kind); per block, one byte per node says what that node has done with it (nothing,
+ * requested, validating, has it, holds it as orphan), which gives duplicate suppression in O(1)
+ * and the propagation curve without storing per-node times: the DES delivers in time order, so
+ * the k-th node to accept a block does so at the k-th arrival time.
+ */
+#include "popi/node.h"
+#include "popi/block.h"
+#include "popi/crypto.h"
+
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { M_INV = 0, M_GETDATA, M_BLOCK, M_GETHEADERS, M_HEADERS, M_GETTIP, M__COUNT };
+static const char *const msg_names[] = {"inv", "getdata", "block", "getheaders", "headers", "gettip"};
+
+const char *popi_p2p_msg_name(unsigned kind) { return kind < M__COUNT ? msg_names[kind] : NULL; }
+
+/* What a node has done with a block (one byte per node per block). */
+enum { S_NONE = 0, S_REQUESTED, S_VALIDATING, S_HAVE, S_ORPHAN };
+
+typedef struct {
+    uint32_t from, to, block;
+    uint8_t kind;
+} msg_t;
+
+/* Hot per-node state (touched by every message); the chain views live in p->chains. */
+typedef struct {
+    popi_store_node_t *hdr_tip; /* light nodes: best header */
+    popi_time_t cpu_free;       /* validation is serialised per node */
+    uint64_t bytes_in, bytes_out, msgs_in, msgs_out;
+    popi_energy_meter_t meter;
+    uint32_t produced;
+    uint32_t *orphans; /* block indices held as orphans (full nodes) */
+    size_t n_orphans, cap_orphans;
+    bool light;
+    bool online; /* as of the last churn event */
+} node_t;
+
+typedef struct {
+    popi_store_node_t *sn;
+    uint8_t *state;        /* per node */
+    uint64_t *known;       /* per node: bit j = neighbour j (j < 64) is known to have the block */
+    uint32_t *fallback;    /* per node: another announcer (UINT32_MAX: none); lossy runs only */
+    popi_time_t t0;        /* production time */
+    uint32_t reached;
+    double delay_sum;      /* s, producer excluded */
+    double t50, t90, t100; /* s */
+    uint32_t wire;
+    int64_t producer;      /* node id, -1 for genesis */
+} binfo_t;
+
+struct popi_p2p {
+    const popi_scenario_t *s;
+    popi_net_t *net;
+    popi_des_t *des;
+    uint64_t seed, run_index;
+    uint32_t n;
+    node_t *nodes;
+    popi_chain_t *chains; /* full nodes' views, by node id */
+    const popi_engine_vt_t *eng;
+    void *eng_state;
+    popi_engine_host_t host;
+    popi_energy_model_t energy;
+    popi_store_t *store;
+    binfo_t *blocks;
+    size_t n_blocks, cap_blocks;
+    /* block index by store seq (dense) */
+    uint32_t *by_seq;
+    size_t cap_by_seq;
+    msg_t *msgs;
+    uint32_t *free_msgs;
+    size_t n_msgs, cap_msgs, n_free, cap_free;
+    bool lossy; /* loss, churn or partitions: requests can fail and time out */
+    popi_time_t timeout_us;
+    popi_rng_t rng;
+    popi_p2p_block_t *rows; /* filled by finish */
+    popi_time_t last_activity; /* time of the last message delivered or block validated */
+    uint64_t stop_blocks;      /* chain.stop_blocks (0: none) */
+    popi_p2p_stats_t st;
+    popi_store_node_t *best;
+    double inv_b, getdata_b, overhead_b;
+};
+
+/* ---- small helpers ---- */
+
+static uint32_t msg_new(popi_p2p_t *p, uint32_t from, uint32_t to, uint32_t block, int kind)
+{
+    uint32_t k;
+    if (p->n_free) k = p->free_msgs[--p->n_free];
+    else {
+        POPI_GROW(p->msgs, p->cap_msgs, p->n_msgs + 1);
+        k = (uint32_t)p->n_msgs++;
+    }
+    p->msgs[k] = (msg_t){from, to, block, (uint8_t)kind};
+    return k;
+}
+
+static void msg_release(popi_p2p_t *p, uint32_t k)
+{
+    POPI_GROW(p->free_msgs, p->cap_free, p->n_free + 1);
+    p->free_msgs[p->n_free++] = k;
+}
+
+static void pubkey_of(const popi_p2p_t *p, uint32_t node, popi_pubkey_t *pk)
+{
+    popi_keypair_t kp;
+    popi_crypto_keypair_from_u64(&kp, popi_rng_key3(p->seed, p->run_index, 0x6b6579ULL + node));
+    *pk = kp.pk;
+    popi_crypto_keypair_wipe(&kp);
+}
+
+static popi_time_t deliver(popi_des_t *des, void *ctx, popi_time_t now, uint64_t arg);
+
+/* Send a message; returns false if the network lost it. */
+static bool send(popi_p2p_t *p, uint32_t from, uint32_t to, uint32_t block, int kind, double bytes,
+                 bool queued, popi_time_t now)
+{
+    uint64_t b = (uint64_t)llround(bytes);
+    node_t *a = &p->nodes[from];
+    a->bytes_out += b;
+    a->msgs_out++;
+    p->st.msgs[kind]++;
+    popi_time_t arr = popi_net_send(p->net, from, to, b, now, queued);
+    /* the sender's radio: an unqueued message (or a lost one) is charged from now; a queued
+     * upload when it arrives, from its transmission start (see deliver) */
+    if (!queued || arr == POPI_NET_LOST) {
+        double bw = fmin(popi_net_upload_bps(p->net, from), popi_net_download_bps(p->net, to));
+        popi_energy_transfer(&a->meter, &p->energy, now, b, bw, true);
+    }
+    if (arr == POPI_NET_LOST) return false;
+    uint32_t m = msg_new(p, from, to, block, kind);
+    if (popi_des_schedule(p->des, arr, deliver, p, m, NULL) != POPI_OK) {
+        msg_release(p, m);
+        return false;
+    }
+    return true;
+}
+
+static popi_time_t tx_duration(const popi_p2p_t *p, uint32_t from, uint32_t to, uint64_t b)
+{
+    double bw = fmin(popi_net_upload_bps(p->net, from), popi_net_download_bps(p->net, to));
+    return (popi_time_t)ceil(8.0 * (double)b / bw * 1e6);
+}
+
+static void record_reach(popi_p2p_t *p, binfo_t *bi, popi_time_t now, bool producer)
+{
+    bi->reached++;
+    double d = popi_time_to_s(now - bi->t0);
+    if (!producer) bi->delay_sum += d;
+    uint32_t r50 = (p->n + 1) / 2, r90 = (uint32_t)ceil(0.9 * p->n);
+    if (bi->reached == r50) bi->t50 = d;
+    if (bi->reached == r90) bi->t90 = d;
+    if (bi->reached == p->n) bi->t100 = d;
+}
+
+static binfo_t *binfo_of(popi_p2p_t *p, const popi_store_node_t *sn)
+{
+    if (sn->seq >= p->cap_by_seq) return NULL;
+    uint32_t k = p->by_seq[sn->seq];
+    return k == UINT32_MAX ? NULL : &p->blocks[k];
+}
+
+static uint32_t register_block(popi_p2p_t *p, popi_store_node_t *sn, popi_time_t now,
+                               int64_t producer)
+{
+    if (sn->seq >= p->cap_by_seq) {
+        size_t nc = p->cap_by_seq ? p->cap_by_seq : 64;
+        while (nc <= sn->seq) nc *= 2;
+        p->by_seq = popi_xrealloc(p->by_seq, nc * sizeof *p->by_seq);
+        for (size_t k = p->cap_by_seq; k < nc; k++) p->by_seq[k] = UINT32_MAX;
+        p->cap_by_seq = nc;
+    }
+    POPI_GROW(p->blocks, p->cap_blocks, p->n_blocks + 1);
+    binfo_t *bi = &p->blocks[p->n_blocks];
+    memset(bi, 0, sizeof *bi);
+    bi->sn = sn;
+    bi->state = popi_xcalloc(p->n, 1);
+    bi->known = popi_xcalloc(p->n, sizeof *bi->known);
+    if (p->lossy) {
+        bi->fallback = popi_xmalloc(p->n * sizeof *bi->fallback);
+        memset(bi->fallback, 0xff, p->n * sizeof *bi->fallback);
+    }
+    bi->t0 = now;
+    bi->producer = producer;
+    bi->t50 = bi->t90 = bi->t100 = NAN;
+    double wire = fmax((double)sn->block->size, p->s->gossip.min_block_bytes) + p->overhead_b;
+    bi->wire = (uint32_t)llround(wire);
+    p->by_seq[sn->seq] = (uint32_t)p->n_blocks;
+    p->st.blocks++;
+    return (uint32_t)p->n_blocks++;
+}
+
+/* Index of @p w in @p v's sorted neighbour list (deg if absent). */
+static uint32_t neighbour_index(const popi_p2p_t *p, uint32_t v, uint32_t w)
+{
+    uint32_t deg;
+    const uint32_t *nb = popi_net_neighbours(p->net, v, &deg);
+    uint32_t lo = 0, hi = deg;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (nb[mid] < w) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < deg && nb[lo] == w ? lo : deg;
+}
+
+/* v learnt that neighbour w has block k (w announced it or sent it): Bitcoin's known inventory. */
+static void mark_known(popi_p2p_t *p, binfo_t *bi, uint32_t v, uint32_t w)
+{
+    uint32_t j = neighbour_index(p, v, w);
+    if (j < 64) bi->known[v] |= UINT64_C(1) << j;
+}
+
+/* Announce block @p k from node @p v to its fanout peers, except those known to have it. */
+static void relay(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t except, popi_time_t now)
+{
+    if (p->nodes[v].light) return;
+    uint32_t deg;
+    const uint32_t *nb = popi_net_neighbours(p->net, v, &deg);
+    if (!deg) return;
+    uint32_t fan = (uint32_t)p->s->gossip.fanout < deg ? (uint32_t)p->s->gossip.fanout : deg;
+    uint32_t start = fan < deg ? (uint32_t)(popi_rng_mix64(popi_rng_key3(p->seed, v, k)) % deg) : 0;
+    uint64_t known = p->blocks[k].known[v];
+    for (uint32_t j = 0; j < fan; j++) {
+        uint32_t idx = (start + j) % deg, u = nb[idx];
+        if (u == except || (idx < 64 && (known >> idx & 1))) continue;
+        send(p, v, u, k, M_INV, p->inv_b, false, now);
+    }
+}
+
+static void notify_tip(popi_p2p_t *p, uint32_t v, popi_time_t now)
+{
+    p->eng->on_tip(p->eng_state, v, popi_p2p_tip(p, v), now);
+}
+
+/* A full node has accepted block k (validated and in its view): record, relay. */
+static void accepted(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, popi_time_t now)
+{
+    binfo_t *bi = &p->blocks[k];
+    bi->state[v] = S_HAVE;
+    record_reach(p, bi, now, false);
+    relay(p, v, k, from, now);
+}
+
+static void request(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, int kind, popi_time_t now);
+
+/* ---- full nodes ---- */
+
+/* Submit block k to v's view now; handle outcome, connected orphans, relays. */
+static void submit_full(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, popi_time_t now)
+{
+    node_t *nd = &p->nodes[v];
+    binfo_t *bi = &p->blocks[k];
+    popi_chain_result_t res;
+    popi_store_node_t *old_tip = p->chains[v].tip;
+    popi_chain_submit(&p->chains[v], bi->sn, now, &res);
+    p->st.reorgs += res.reorg_depth ? 1 : 0;
+    p->st.validations += res.n_validated;
+    switch (res.outcome) {
+    case POPI_CHAIN_TIP:
+    case POPI_CHAIN_SIDE:
+        accepted(p, v, k, from, now);
+        break;
+    case POPI_CHAIN_ORPHAN: {
+        bi->state[v] = S_ORPHAN;
+        POPI_GROW(nd->orphans, nd->cap_orphans, nd->n_orphans + 1);
+        nd->orphans[nd->n_orphans++] = k;
+        p->st.orphans_held++;
+        popi_store_node_t *par = bi->sn->parent;
+        binfo_t *pb = par ? binfo_of(p, par) : NULL;
+        if (pb && pb->state[v] == S_NONE) request(p, v, (uint32_t)(pb - p->blocks), from, M_GETDATA, now);
+        break;
+    }
+    default: /* invalid, duplicate, not yet: nothing to relay */
+        bi->state[v] = S_HAVE;
+        break;
+    }
+    if (res.n_connected > 1 && nd->n_orphans) { /* orphans that connected below this block */
+        size_t w = 0;
+        for (size_t q = 0; q < nd->n_orphans; q++) {
+            uint32_t ok = nd->orphans[q];
+            if (popi_chain_knows(&p->chains[v], p->blocks[ok].sn)) accepted(p, v, ok, from, now);
+            else if (popi_chain_has_orphan(&p->chains[v], p->blocks[ok].sn)) nd->orphans[w++] = ok;
+            else p->blocks[ok].state[v] = S_HAVE; /* rejected or dropped */
+        }
+        nd->n_orphans = w;
+    }
+    if (p->chains[v].tip != old_tip) notify_tip(p, v, now);
+}
+
+static popi_time_t validated_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_t arg)
+{
+    (void)des;
+    popi_p2p_t *p = ctx;
+    msg_t m = p->msgs[arg];
+    msg_release(p, (uint32_t)arg);
+    p->last_activity = now;
+    submit_full(p, m.to, m.block, m.from, now);
+    return POPI_DES_DONE;
+}
+
+/* A BLOCK arrived at full node v. */
+static void on_block(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, popi_time_t now)
+{
+    node_t *nd = &p->nodes[v];
+    binfo_t *bi = &p->blocks[k];
+    if (bi->state[v] >= S_VALIDATING) return; /* duplicate */
+    popi_store_node_t *par = bi->sn->parent;
+    bool parent_known = !par || popi_chain_knows(&p->chains[v], par);
+    if (!parent_known) { /* orphan: hold it, fetch the parent */
+        submit_full(p, v, k, from, now);
+        return;
+    }
+    /* validation (memoised in the store) and its modelled cost on this node's CPU */
+    popi_store_cost_t c = {0};
+    if (bi->sn->status == POPI_STORE_UNCHECKED) {
+        popi_store_validate(p->store, bi->sn, now, NULL);
+        p->st.validations++;
+    }
+    popi_store_cost(bi->sn, &c);
+    double cpu_s = c.n_sig_checks * p->s->node.verify_s + (double)c.hash_bytes * p->s->node.hash_s_per_byte;
+    popi_energy_signatures(&nd->meter, &p->energy, 0, c.n_sig_checks);
+    popi_energy_hashes(&nd->meter, &p->energy, (double)c.hash_bytes / 80.0);
+    popi_time_t start = now > nd->cpu_free ? now : nd->cpu_free;
+    popi_time_t done = start + popi_time_from_s(cpu_s);
+    nd->cpu_free = done;
+    bi->state[v] = S_VALIDATING;
+    if (done == now) {
+        submit_full(p, v, k, from, now);
+        return;
+    }
+    uint32_t m = msg_new(p, from, v, k, M_BLOCK);
+    if (popi_des_schedule(p->des, done, validated_cb, p, m, NULL) != POPI_OK) {
+        msg_release(p, m);
+        submit_full(p, v, k, from, now);
+    }
+}
+
+/* ---- light nodes ---- */
+
+static void on_headers(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, popi_time_t now)
+{
+    node_t *nd = &p->nodes[v];
+    binfo_t *bi = &p->blocks[k];
+    if (bi->state[v] == S_HAVE) return;
+    popi_store_node_t *par = bi->sn->parent;
+    binfo_t *pb = par ? binfo_of(p, par) : NULL;
+    if (pb && pb->state[v] != S_HAVE) { /* header chain gap: ask for the parent header */
+        bi->state[v] = S_ORPHAN;
+        if (pb->state[v] == S_NONE) request(p, v, (uint32_t)(pb - p->blocks), from, M_GETHEADERS, now);
+        return;
+    }
+    char reason[128];
+    popi_energy_hashes(&nd->meter, &p->energy, 1);
+    bool ok = p->eng->check_proof(p->eng_state, bi->sn->block, par ? par->block : NULL, reason,
+                                  sizeof reason);
+    bi->state[v] = S_HAVE;
+    if (!ok) return;
+    record_reach(p, bi, now, false);
+    if (!nd->hdr_tip || bi->sn->chain_weight > nd->hdr_tip->chain_weight) {
+        nd->hdr_tip = bi->sn;
+        notify_tip(p, v, now);
+    }
+    /* children that waited for this header */
+    for (popi_store_node_t *ch = bi->sn->child; ch; ch = ch->sibling) {
+        binfo_t *cb = binfo_of(p, ch);
+        if (cb && cb->state[v] == S_ORPHAN) {
+            cb->state[v] = S_REQUESTED;
+            on_headers(p, v, (uint32_t)(cb - p->blocks), from, now);
+        }
+    }
+}
+
+/* ---- requests, timeouts ---- */
+
+static popi_time_t timeout_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_t arg)
+{
+    (void)des;
+    popi_p2p_t *p = ctx;
+    msg_t m = p->msgs[arg];
+    msg_release(p, (uint32_t)arg);
+    binfo_t *bi = &p->blocks[m.block];
+    if (bi->state[m.to] != S_REQUESTED) return POPI_DES_DONE;
+    p->st.timeouts++;
+    bi->state[m.to] = S_NONE;
+    uint32_t alt = bi->fallback ? bi->fallback[m.to] : UINT32_MAX;
+    if (alt != UINT32_MAX) {
+        bi->fallback[m.to] = UINT32_MAX;
+        request(p, m.to, m.block, alt, m.kind, now);
+    }
+    return POPI_DES_DONE;
+}
+
+static void request(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, int kind, popi_time_t now)
+{
+    binfo_t *bi = &p->blocks[k];
+    bi->state[v] = S_REQUESTED;
+    send(p, v, from, k, kind, p->getdata_b, false, now);
+    if (p->lossy) {
+        uint32_t m = msg_new(p, from, v, k, kind);
+        if (popi_des_schedule(p->des, now + p->timeout_us, timeout_cb, p, m, NULL) != POPI_OK)
+            msg_release(p, m);
+    }
+}
+
+/* ---- delivery ---- */
+
+static popi_time_t deliver(popi_des_t *des, void *ctx, popi_time_t now, uint64_t arg)
+{
+    (void)des;
+    popi_p2p_t *p = ctx;
+    msg_t m = p->msgs[arg];
+    msg_release(p, (uint32_t)arg);
+    p->last_activity = now;
+    node_t *nd = &p->nodes[m.to];
+    if (p->lossy && !popi_net_online(p->net, m.to, now)) {
+        p->st.lost_at_arrival++;
+        return POPI_DES_DONE;
+    }
+    binfo_t *bi = &p->blocks[m.block];
+    uint64_t bytes;
+    switch (m.kind) {
+    case M_BLOCK: bytes = bi->wire; break;
+    case M_HEADERS: bytes = (uint64_t)llround(bi->sn->block->header_size + p->overhead_b); break;
+    case M_INV: bytes = (uint64_t)llround(p->inv_b); break;
+    default: bytes = (uint64_t)llround(p->getdata_b); break;
+    }
+    nd->bytes_in += bytes;
+    nd->msgs_in++;
+    double bw = fmin(popi_net_upload_bps(p->net, m.from), popi_net_download_bps(p->net, m.to));
+    popi_time_t txd = tx_duration(p, m.from, m.to, bytes);
+    popi_energy_transfer(&nd->meter, &p->energy, now - txd, bytes, bw, false);
+    if (m.kind == M_BLOCK || m.kind == M_HEADERS) /* queued upload: charge the sender now */
+        popi_energy_transfer(&p->nodes[m.from].meter, &p->energy, now - txd, bytes, bw, true);
+    switch (m.kind) {
+    case M_INV:
+        mark_known(p, bi, m.to, m.from);
+        if (bi->state[m.to] == S_NONE) request(p, m.to, m.block, m.from, nd->light ? M_GETHEADERS : M_GETDATA, now);
+        else if (bi->state[m.to] == S_REQUESTED && bi->fallback) bi->fallback[m.to] = m.from;
+        break;
+    case M_GETDATA:
+        send(p, m.to, m.from, m.block, M_BLOCK, bi->wire, true, now);
+        break;
+    case M_GETHEADERS:
+        send(p, m.to, m.from, m.block, M_HEADERS,
+             bi->sn->block->header_size + p->overhead_b, true, now);
+        break;
+    case M_BLOCK:
+        if (!nd->light) on_block(p, m.to, m.block, m.from, now);
+        break;
+    case M_HEADERS:
+        if (nd->light) on_headers(p, m.to, m.block, m.from, now);
+        break;
+    case M_GETTIP: { /* answer with an INV of our tip */
+        popi_store_node_t *tip = popi_p2p_tip(p, m.to);
+        binfo_t *tb = tip ? binfo_of(p, tip) : NULL;
+        if (tb && !nd->light) send(p, m.to, m.from, (uint32_t)(tb - p->blocks), M_INV, p->inv_b, false, now);
+        break;
+    }
+    default:
+        break;
+    }
+    return POPI_DES_DONE;
+}
+
+/* ---- churn and partitions ---- */
+
+static void ask_tips(popi_p2p_t *p, uint32_t v, popi_time_t now, int only_side_partition)
+{
+    uint32_t deg;
+    const uint32_t *nb = popi_net_neighbours(p->net, v, &deg);
+    for (uint32_t j = 0; j < deg; j++) {
+        if (only_side_partition >= 0 &&
+            popi_net_partition_side(p->net, (uint32_t)only_side_partition, v) ==
+                popi_net_partition_side(p->net, (uint32_t)only_side_partition, nb[j]))
+            continue;
+        send(p, v, nb[j], 0, M_GETTIP, p->getdata_b, false, now);
+    }
+}
+
+static popi_time_t churn_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_t arg)
+{
+    (void)des;
+    popi_p2p_t *p = ctx;
+    uint32_t v = (uint32_t)arg;
+    bool on = popi_net_online(p->net, v, now);
+    p->nodes[v].online = on;
+    p->eng->on_online(p->eng_state, v, on, now);
+    if (on) ask_tips(p, v, now, -1);
+    popi_time_t next = popi_net_next_churn(p->net, v, now);
+    return next == POPI_TIME_NEVER ? POPI_DES_DONE : next - now; /* a delay */
+}
+
+static popi_time_t heal_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_t arg)
+{
+    (void)des;
+    popi_p2p_t *p = ctx;
+    for (uint32_t v = 0; v < p->n; v++)
+        if (!p->lossy || popi_net_online(p->net, v, now)) ask_tips(p, v, now, (int)arg);
+    return POPI_DES_DONE;
+}
+
+/* ---- host services for the engine ---- */
+
+static popi_store_node_t *host_tip(void *ctx, uint32_t node) { return popi_p2p_tip(ctx, node); }
+
+static bool host_active(void *ctx)
+{
+    const popi_p2p_t *p = ctx;
+    return !p->stop_blocks || p->st.blocks < p->stop_blocks;
+}
+
+static bool host_can_produce(void *ctx, uint32_t node, popi_time_t now)
+{
+    popi_p2p_t *p = ctx;
+    if (p->nodes[node].light || !host_active(p)) return false;
+    return !p->lossy || popi_net_online(p->net, node, now);
+}
+
+static popi_err_t host_produce(void *ctx, uint32_t node, popi_time_t now, uint32_t bits,
+                               const uint8_t *proof, uint32_t proof_len, bool grind,
+                               popi_store_node_t **out)
+{
+    popi_p2p_t *p = ctx;
+    node_t *nd = &p->nodes[node];
+    popi_pubkey_t pk;
+    pubkey_of(p, node, &pk);
+    popi_chain_template_t t;
+    popi_err_t e = popi_chain_template(&p->chains[node], &pk, now, bits, NULL, 0, &t);
+    if (e) return popi_err_wrap(e, "node %u: block template", node);
+    if (proof_len) {
+        t.hdr.proof = proof;
+        t.hdr.proof_len = proof_len;
+    }
+    if (grind) {
+        uint64_t tries = 0;
+        t.hdr.nonce = gsl_rng_get(p->rng.g);
+        e = popi_block_grind(&t.hdr, UINT64_MAX, &tries);
+        p->st.hashes_ground += (double)tries;
+        if (e) {
+            popi_chain_template_destroy(&t);
+            return popi_err_wrap(e, "node %u: grinding a nonce", node);
+        }
+    }
+    popi_block_t *b = NULL;
+    e = popi_chain_template_finish(&t, &b);
+    popi_chain_template_destroy(&t);
+    if (e) return popi_err_wrap(e, "node %u: block", node);
+    bool added = false;
+    popi_store_node_t *sn = popi_store_add(p->store, b, &added);
+    if (!added) return popi_err_set(POPI_ESTATE, "node %u: produced a block twice", node);
+    uint32_t k = register_block(p, sn, now, node);
+    nd->produced++;
+    /* the producer submits without validation delay (it built the block) */
+    popi_chain_result_t res;
+    popi_store_node_t *old = p->chains[node].tip;
+    popi_chain_submit(&p->chains[node], sn, now, &res);
+    p->st.validations += res.n_validated;
+    if (res.outcome != POPI_CHAIN_TIP && res.outcome != POPI_CHAIN_SIDE)
+        return popi_err_set(POPI_ESTATE, "node %u: own block %s (%s)", node,
+                            popi_chain_outcome_name(res.outcome), res.verdict.message);
+    p->blocks[k].state[node] = S_HAVE;
+    record_reach(p, &p->blocks[k], now, true);
+    relay(p, node, k, UINT32_MAX, now);
+    if (p->chains[node].tip != old) notify_tip(p, node, now);
+    if (out) *out = sn;
+    return POPI_OK;
+}
+
+static void host_charge(void *ctx, uint32_t node, popi_energy_cat_t cat, double j)
+{
+    popi_p2p_t *p = ctx;
+    p->nodes[node].meter.joules[cat] += j;
+}
+
+static double host_online_s(void *ctx, uint32_t node, popi_time_t t_end)
+{
+    popi_p2p_t *p = ctx;
+    if (!p->lossy) return popi_time_to_s(t_end);
+    double on = 0;
+    popi_time_t t = 0;
+    while (t < t_end) {
+        popi_time_t nx = popi_net_next_churn(p->net, node, t);
+        if (nx > t_end) nx = t_end;
+        if (popi_net_online(p->net, node, t)) on += popi_time_to_s(nx - t);
+        t = nx;
+    }
+    return on;
+}
+
+/* ---- life cycle ---- */
+
+popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t *des,
+                           uint64_t seed, uint64_t run_index, popi_p2p_t **out)
+{
+    *out = NULL;
+    const char *names[] = {"none", "pow"};
+    if (s->consensus_engine <= 0 || s->consensus_engine >= (int)(sizeof names / sizeof names[0]))
+        return popi_err_set(POPI_EINVAL, "consensus.engine: a network run needs an engine, got '%s'",
+                            s->consensus_engine == 0 ? "none" : "?");
+    const popi_engine_vt_t *eng = popi_engine_find(names[s->consensus_engine]);
+    if (!eng) return popi_err_set(POPI_ENOTFOUND, "consensus.engine: no engine '%s'", names[s->consensus_engine]);
+    popi_p2p_t *p = popi_xcalloc(1, sizeof *p);
+    p->s = s;
+    p->net = net;
+    p->des = des;
+    p->seed = seed;
+    p->run_index = run_index;
+    p->n = popi_net_n_nodes(net);
+    p->eng = eng;
+    p->inv_b = s->gossip.inv_bytes;
+    p->getdata_b = s->gossip.getdata_bytes;
+    p->overhead_b = s->gossip.header_bytes_overhead;
+    p->lossy = s->net.loss > 0 || s->net.churn_online_mean_s > 0 || s->net.partition_fraction > 0;
+    p->timeout_us = popi_time_from_s(s->gossip.request_timeout_s);
+    p->stop_blocks = (uint64_t)s->chain.stop_blocks;
+    popi_rng_init(&p->rng, seed, run_index, POPI_STREAM_CONSENSUS * 1000 + 1);
+    /* energy model from the scenario */
+    popi_energy_model_default(&p->energy, s->energy.radio == 1 ? POPI_ENERGY_RADIO_WIFI : POPI_ENERGY_RADIO_LTE);
+    p->energy.hash_j = s->energy.hash_j;
+    p->energy.sign_j = s->energy.sign_j;
+    p->energy.verify_j = s->energy.verify_j;
+    p->energy.battery_j = s->energy.battery_j;
+    p->energy.ble_scan_w = 0; /* no crowd in a network run: the BLE radio is off */
+    p->energy.ble_adv_w = 0;
+    if (s->energy.radio == 1) {
+        p->energy.base_w = s->energy.wifi_base_w;
+        p->energy.up_w_per_mbps = s->energy.wifi_up_w_per_mbps;
+        p->energy.down_w_per_mbps = s->energy.wifi_down_w_per_mbps;
+        p->energy.tail_s = 0;
+        p->energy.tail_w = 0;
+    } else {
+        p->energy.base_w = s->energy.lte_base_w;
+        p->energy.up_w_per_mbps = s->energy.lte_up_w_per_mbps;
+        p->energy.down_w_per_mbps = s->energy.lte_down_w_per_mbps;
+        p->energy.tail_s = s->energy.lte_tail_s;
+        p->energy.tail_w = s->energy.lte_tail_w;
+    }
+    /* nodes */
+    p->nodes = popi_xcalloc(p->n, sizeof *p->nodes);
+    p->chains = popi_xcalloc(p->n, sizeof *p->chains);
+    for (uint32_t v = 0; v < p->n; v++) {
+        node_t *nd = &p->nodes[v];
+        nd->light = gsl_rng_uniform(p->rng.g) < s->node.light_fraction;
+        nd->online = true;
+        popi_energy_meter_init(&nd->meter);
+    }
+    /* engine, then the store built on its rules */
+    p->host = (popi_engine_host_t){
+        .ctx = p, .n_nodes = p->n, .s = s, .seed = seed, .run_index = run_index, .des = des,
+        .tip = host_tip, .active = host_active, .can_produce = host_can_produce, .produce = host_produce,
+        .charge = host_charge, .online_s = host_online_s, .energy = &p->energy};
+    popi_err_t e = eng->create(&p->host, &p->eng_state);
+    if (e) goto fail;
+    popi_store_config_t cfg;
+    popi_store_config_default(&cfg, eng->kind);
+    cfg.rules.check_proof = eng->check_proof;
+    cfg.rules.proof_ctx = p->eng_state;
+    cfg.rules.initial_subsidy = (uint64_t)llround(s->chain.subsidy_coins * 1e8);
+    cfg.rules.halving_interval = (uint64_t)s->chain.halving_interval;
+    cfg.rules.coinbase_maturity = (uint32_t)s->chain.coinbase_maturity;
+    cfg.rules.max_block_bytes = (uint32_t)s->chain.max_block_bytes;
+    cfg.weight = eng->weight;
+    cfg.weight_ctx = p->eng_state;
+    cfg.sharing = eng->sharing;
+    cfg.sharing_ctx = p->eng_state;
+    if ((e = popi_store_create(&cfg, &p->store))) goto fail;
+    p->host.store = p->store;
+    for (uint32_t v = 0; v < p->n; v++) popi_chain_init(&p->chains[v], p->store, NULL);
+    /* genesis: built on an empty view, paid to nobody in particular (a fixed key) */
+    {
+        popi_chain_t g;
+        popi_chain_init(&g, p->store, NULL);
+        popi_pubkey_t pk;
+        memset(&pk, 0, sizeof pk);
+        popi_chain_template_t t;
+        e = popi_chain_template(&g, &pk, 0, eng->genesis_bits(p->eng_state), NULL, 0, &t);
+        if (!e) e = popi_block_grind(&t.hdr, UINT64_MAX, NULL);
+        popi_block_t *b = NULL;
+        if (!e) e = popi_chain_template_finish(&t, &b);
+        popi_chain_template_destroy(&t);
+        popi_chain_destroy(&g);
+        if (e) goto fail;
+        popi_store_node_t *sn = popi_store_add(p->store, b, NULL);
+        uint32_t k = register_block(p, sn, 0, -1);
+        p->st.blocks--; /* genesis is not a produced block */
+        for (uint32_t v = 0; v < p->n; v++) {
+            node_t *nd = &p->nodes[v];
+            if (nd->light) nd->hdr_tip = sn;
+            else {
+                popi_chain_result_t res;
+                popi_chain_submit(&p->chains[v], sn, 0, &res);
+                if (res.outcome != POPI_CHAIN_TIP) {
+                    e = popi_err_set(POPI_ESTATE, "genesis rejected: %s", res.verdict.message);
+                    goto fail;
+                }
+            }
+            p->blocks[k].state[v] = S_HAVE;
+        }
+        p->blocks[k].reached = p->n;
+        p->blocks[k].t50 = p->blocks[k].t90 = p->blocks[k].t100 = 0;
+    }
+    *out = p;
+    return POPI_OK;
+fail:
+    popi_p2p_free(p);
+    return e;
+}
+
+void popi_p2p_free(popi_p2p_t *p)
+{
+    if (!p) return;
+    if (p->nodes)
+        for (uint32_t v = 0; v < p->n; v++) {
+            popi_chain_destroy(&p->chains[v]);
+            free(p->nodes[v].orphans);
+        }
+    free(p->nodes);
+    free(p->chains);
+    for (size_t k = 0; k < p->n_blocks; k++) {
+        free(p->blocks[k].state);
+        free(p->blocks[k].known);
+        free(p->blocks[k].fallback);
+    }
+    free(p->blocks);
+    free(p->by_seq);
+    free(p->msgs);
+    free(p->free_msgs);
+    free(p->rows);
+    if (p->eng_state) p->eng->destroy(p->eng_state);
+    popi_store_free(p->store);
+    popi_rng_destroy(&p->rng);
+    free(p);
+}
+
+popi_err_t popi_p2p_start(popi_p2p_t *p)
+{
+    popi_err_t e = p->eng->start(p->eng_state, 0);
+    if (e) return e;
+    if (p->s->net.churn_online_mean_s > 0)
+        for (uint32_t v = 0; v < p->n; v++) {
+            popi_time_t nx = popi_net_next_churn(p->net, v, 0);
+            if (nx != POPI_TIME_NEVER && (e = popi_des_schedule(p->des, nx, churn_cb, p, v, NULL)))
+                return e;
+        }
+    if (p->s->net.partition_fraction > 0)
+        if ((e = popi_des_schedule(p->des, popi_time_from_s(p->s->net.partition_end_s), heal_cb, p, 0, NULL)))
+            return e;
+    return POPI_OK;
+}
+
+uint32_t popi_p2p_n_nodes(const popi_p2p_t *p) { return p->n; }
+popi_store_t *popi_p2p_store(popi_p2p_t *p) { return p->store; }
+bool popi_p2p_is_light(const popi_p2p_t *p, uint32_t node) { return p->nodes[node].light; }
+popi_time_t popi_p2p_last_activity(const popi_p2p_t *p) { return p->last_activity; }
+bool popi_p2p_stopped(const popi_p2p_t *p) { return p->stop_blocks && p->st.blocks >= p->stop_blocks; }
+
+popi_store_node_t *popi_p2p_tip(popi_p2p_t *p, uint32_t node)
+{
+    node_t *nd = &p->nodes[node];
+    return nd->light ? nd->hdr_tip : p->chains[node].tip;
+}
+
+popi_store_node_t *popi_p2p_best(popi_p2p_t *p)
+{
+    popi_store_node_t *best = NULL;
+    for (size_t k = 0; k < p->n_blocks; k++) {
+        popi_store_node_t *sn = p->blocks[k].sn;
+        if (sn->status != POPI_STORE_VALID) continue;
+        if (!best || sn->chain_weight > best->chain_weight ||
+            (sn->chain_weight == best->chain_weight && sn->seq < best->seq))
+            best = sn;
+    }
+    return best;
+}
+
+void popi_p2p_finish(popi_p2p_t *p, popi_time_t t_end)
+{
+    p->eng->finish(p->eng_state, t_end);
+    for (uint32_t v = 0; v < p->n; v++) popi_energy_finish(&p->nodes[v].meter, &p->energy, t_end);
+    p->best = popi_p2p_best(p);
+    free(p->rows);
+    p->rows = popi_xcalloc(p->n_blocks ? p->n_blocks : 1, sizeof *p->rows);
+    p->st.main_blocks = p->st.stale_blocks = 0;
+    for (size_t k = 0; k < p->n_blocks; k++) {
+        binfo_t *bi = &p->blocks[k];
+        const popi_block_t *b = bi->sn->block;
+        popi_p2p_block_t *r = &p->rows[k];
+        r->height = b->hdr.height;
+        r->time_s = popi_time_to_s(b->hdr.time);
+        r->producer = bi->producer;
+        r->size = b->size;
+        r->wire_bytes = bi->wire;
+        r->n_tx = b->n_tx;
+        r->parent = -1;
+        if (bi->sn->parent) {
+            binfo_t *pb = binfo_of(p, bi->sn->parent);
+            if (pb) r->parent = pb - p->blocks;
+        }
+        r->main = p->best && popi_store_is_ancestor(bi->sn, p->best);
+        r->orphaned = !r->main;
+        r->reached = bi->reached;
+        r->t50_s = bi->t50;
+        r->t90_s = bi->t90;
+        r->t100_s = bi->t100;
+        r->mean_delay_s = bi->reached > 1 ? bi->delay_sum / (bi->reached - 1) : NAN;
+        if (k > 0) {
+            if (r->main) p->st.main_blocks++;
+            else p->st.stale_blocks++;
+        }
+    }
+}
+
+const popi_p2p_block_t *popi_p2p_blocks(const popi_p2p_t *p, size_t *n)
+{
+    *n = p->rows ? p->n_blocks : 0;
+    return p->rows;
+}
+
+const popi_p2p_stats_t *popi_p2p_stats(const popi_p2p_t *p) { return &p->st; }
+
+popi_p2p_node_row_t *popi_p2p_node_rows(popi_p2p_t *p, popi_time_t t_end)
+{
+    popi_p2p_node_row_t *rows = popi_xcalloc(p->n ? p->n : 1, sizeof *rows);
+    for (uint32_t v = 0; v < p->n; v++) {
+        node_t *nd = &p->nodes[v];
+        popi_p2p_node_row_t *r = &rows[v];
+        r->node = v;
+        r->light = nd->light;
+        r->region = popi_net_region(p->net, v);
+        r->degree = popi_net_degree(p->net, v);
+        r->resource = p->eng->resource(p->eng_state, v);
+        r->bytes_in = nd->bytes_in;
+        r->bytes_out = nd->bytes_out;
+        r->msgs_in = nd->msgs_in;
+        r->msgs_out = nd->msgs_out;
+        r->produced = nd->produced;
+        r->online_s = host_online_s(p, v, t_end);
+        for (int c = 0; c < POPI_ENERGY__COUNT; c++) r->energy_j[c] = nd->meter.joules[c];
+        r->energy_total_j = popi_energy_total(&nd->meter);
+        r->battery_pct_per_day = popi_energy_battery_pct_per_day(&p->energy, r->energy_total_j,
+                                                                 popi_time_to_s(t_end));
+    }
+    /* rewards: the coinbase value of every best-chain block, to its producer */
+    for (size_t k = 1; k < p->n_blocks && p->rows; k++) {
+        const binfo_t *bi = &p->blocks[k];
+        if (bi->producer < 0 || !p->rows[k].main) continue;
+        const popi_block_t *b = bi->sn->block;
+        rows[bi->producer].produced_main++;
+        for (uint32_t o = 0; o < b->tx[0].n_out; o++) rows[bi->producer].reward += b->tx[0].out[o].amount;
+    }
+    return rows;
+}
+
+size_t popi_p2p_bytes(const popi_p2p_t *p)
+{
+    size_t b = sizeof *p + p->n * (sizeof *p->nodes + sizeof *p->chains) + p->cap_blocks * sizeof *p->blocks +
+               p->cap_msgs * sizeof *p->msgs + p->cap_free * sizeof *p->free_msgs +
+               p->cap_by_seq * sizeof *p->by_seq;
+    for (size_t k = 0; k < p->n_blocks; k++) b += p->n * (9 + (p->blocks[k].fallback ? 4 : 0));
+    return b;
+}

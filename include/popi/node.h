@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * node.h - the nodes of a network run and their gossip: full nodes (a chain view on the shared
+ * store), light nodes (best header only), block relay by INV → GETDATA → BLOCK over the
+ * simulated network (net.h), validation time and energy charged per node, and the metrics of
+ * every block's propagation.
+ *
+ * Central structure: popi_p2p_t, owning the store, the engine state, the nodes and the block
+ * records, driven by the run's event queue. A node's memory is its view (chain.h: a tip pointer,
+ * side set, orphans) plus counters and an energy meter; blocks live once in the store.
+ *
+ * Protocol (Bitcoin's, per block): a node that has validated a block announces it with an INV to
+ * its first gossip.fanout neighbours (starting at a per-node rotation), except the peer it got it
+ * from; a full node that hears of an unknown block asks the announcer with GETDATA (once: later
+ * INVs are ignored while the request is outstanding, remembered as fallbacks when requests can
+ * fail) and receives the BLOCK as a queued upload of max(encoded size, gossip.min_block_bytes) +
+ * header overhead bytes; it validates it, taking n_sig × node.verify_s + hashed bytes ×
+ * node.hash_s_per_byte of CPU time (serialised per node), then submits it to its view and relays.
+ * A block whose parent the node does not know is held as an orphan and the parent is requested
+ * from the same peer. Light nodes ask for headers (GETHEADERS → HEADERS), check the proof, follow
+ * the heaviest header chain and relay nothing. A node coming back online (churn) or meeting the
+ * other side of a healed partition asks its neighbours for their tips. Messages to offline nodes
+ * are lost (net.h); unanswered requests time out after gossip.request_timeout_s and go to
+ * another announcer.
+ */
+#ifndef POPI_NODE_H
+#define POPI_NODE_H
+
+#include "popi/chain.h"
+#include "popi/des.h"
+#include "popi/energy.h"
+#include "popi/engine.h"
+#include "popi/net.h"
+#include "popi/scenario.h"
+#include "popi/store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** One produced block (row of /chain/blocks). Times in s; NaN where a share was never reached. */
+typedef struct {
+    uint64_t height;
+    double time_s;       /**< header time (production) */
+    int64_t producer;    /**< node id */
+    uint32_t size;       /**< encoded bytes */
+    uint32_t wire_bytes; /**< bytes of a BLOCK message carrying it */
+    uint32_t n_tx;       /**< transactions including the coinbase */
+    int64_t parent;      /**< row of the parent, -1 for genesis */
+    uint8_t main;        /**< 1 if on the best chain at the end */
+    uint8_t orphaned;    /**< 1 if not (a stale block) */
+    uint32_t reached;    /**< nodes that accepted it (full: validated; light: header) */
+    double t50_s, t90_s, t100_s; /**< delay until 50 / 90 / 100 % of all nodes had it */
+    double mean_delay_s; /**< mean delay over the nodes that got it, producer excluded */
+} popi_p2p_block_t;
+
+/** Per-node results (row of /nodes). */
+typedef struct {
+    uint32_t node;
+    uint8_t light;
+    uint32_t region;
+    uint32_t degree;
+    double resource;          /**< the engine's resource (hash rate, H/s) */
+    uint64_t bytes_in, bytes_out;
+    uint64_t msgs_in, msgs_out;
+    uint32_t produced;        /**< blocks produced */
+    uint32_t produced_main;   /**< of which on the best chain */
+    uint64_t reward;          /**< coinbase value of its best-chain blocks, base units */
+    double online_s;
+    double energy_j[POPI_ENERGY__COUNT];
+    double energy_total_j;
+    double battery_pct_per_day;
+} popi_p2p_node_row_t;
+
+/** Run-wide counters. */
+typedef struct {
+    uint64_t blocks, main_blocks, stale_blocks;
+    uint64_t msgs[8];          /**< by message kind (see node.c) */
+    uint64_t lost_at_arrival;  /**< messages reaching an offline node */
+    uint64_t timeouts;
+    uint64_t orphans_held;
+    uint64_t reorgs;
+    uint64_t validations;      /**< validator runs in the store (once per block) */
+    double hashes_ground;      /**< real nonces tried by winners */
+} popi_p2p_stats_t;
+
+typedef struct popi_p2p popi_p2p_t;
+
+/**
+ * Build the nodes of a run: the engine named by consensus.engine, the store with its rules
+ * (chain.*), a genesis block every node holds at time 0, node kinds (node.light_fraction) and
+ * energy meters (energy.*). @p net and @p des are borrowed and must outlive the result.
+ * @return POPI_EINVAL / POPI_ENOTFOUND naming the key.
+ */
+popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t *des,
+                           uint64_t seed, uint64_t run_index, popi_p2p_t **out);
+
+/** Free everything. Accepts NULL. */
+void popi_p2p_free(popi_p2p_t *p);
+
+/** Start production (engine start) and the churn / partition events. Call once, at time 0. */
+popi_err_t popi_p2p_start(popi_p2p_t *p);
+
+/** Close the run at @p t_end: engine finish (hashing energy), radio tails, best chain marks. */
+void popi_p2p_finish(popi_p2p_t *p, popi_time_t t_end);
+
+uint32_t popi_p2p_n_nodes(const popi_p2p_t *p);
+popi_store_t *popi_p2p_store(popi_p2p_t *p);
+/** Best tip of @p node (full: chain view; light: best header). */
+popi_store_node_t *popi_p2p_tip(popi_p2p_t *p, uint32_t node);
+/** Heaviest valid block any node holds (the "best chain" of the run). */
+popi_store_node_t *popi_p2p_best(popi_p2p_t *p);
+/** True if @p node is a light node. */
+bool popi_p2p_is_light(const popi_p2p_t *p, uint32_t node);
+/** Time of the last message delivered or block validated (µs). */
+popi_time_t popi_p2p_last_activity(const popi_p2p_t *p);
+/** True once chain.stop_blocks blocks were produced (production has stopped). */
+bool popi_p2p_stopped(const popi_p2p_t *p);
+
+/** Block records in production order (valid after popi_p2p_finish for main/orphaned). */
+const popi_p2p_block_t *popi_p2p_blocks(const popi_p2p_t *p, size_t *n);
+/** Per-node rows (call after popi_p2p_finish; caller frees). */
+popi_p2p_node_row_t *popi_p2p_node_rows(popi_p2p_t *p, popi_time_t t_end);
+const popi_p2p_stats_t *popi_p2p_stats(const popi_p2p_t *p);
+/** Bytes held by nodes, block records and message pool (not the store). */
+size_t popi_p2p_bytes(const popi_p2p_t *p);
+
+/** Message kind names, for the summary ("inv", "getdata", "block", ...); NULL past the end. */
+const char *popi_p2p_msg_name(unsigned kind);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
