@@ -3,6 +3,7 @@
 # wall time and peak RSS (GNU time), with contacts and throughput. Usage:
 #   bench/run.sh [workload.json ...]      (default: B1 at 1,000 and 5,000 agents and 10k in 1 km^2)
 #   RUNS=5 THREADS=2 bench/run.sh bench/b1-one-rwp5000.json
+#   bench/run.sh bench/b2-simblock.json      (network workloads: events and events per CPU s)
 # Results are appended to bench/results/<date>.tsv (not committed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,6 +27,17 @@ for w in "$@"; do
     awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2, p, ":"); w=0; for (i=1;i<=n;i++) w = w*60 + p[i]; print w}' "$tmp/time" >>"$tmp/wall"
     awk -F': ' '/Maximum resident/ {print $2 / 1024}' "$tmp/time" >>"$tmp/rss"
   done
+  if grep -q "summary (network)" "$tmp/stdout"; then
+    # network workloads (B2): events instead of contacts, nodes x simulated seconds per CPU s
+    events=$(awk '/event-queue events/ {print $3}' "$tmp/stdout")
+    nodes=$(awk '$1 == "nodes" {print $2}' "$tmp/stdout")
+    simt=$(awk '/simulated time/ {print $3}' "$tmp/stdout")
+    cpu=$(median <"$tmp/cpu"); wall=$(median <"$tmp/wall"); rss=$(median <"$tmp/rss")
+    printf '%s\t%s\t%s\t%.2f\t%.2f\t%.0f\tevents %s\t%.3g\tnodes %s, blocks %s\n' "$(basename "$w" .json)" "$THREADS" "$RUNS" \
+      "$cpu" "$wall" "$rss" "$events" "$(awk -v a="$events" -v b="$cpu" 'BEGIN {print a / b}')" \
+      "$nodes" "$(awk '/blocks produced/ {print $3}' "$tmp/stdout")" | tee -a "$log"
+    continue
+  fi
   contacts=$(awk '/proximity intervals/ {print $3}' "$tmp/stdout")
   agents=$(awk '$1 == "agents" {print $2}' "$tmp/stdout")
   simt=$(awk '/simulated time/ {print $3}' "$tmp/stdout")

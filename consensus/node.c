@@ -27,7 +27,11 @@ enum { S_NONE = 0, S_REQUESTED, S_VALIDATING, S_HAVE, S_ORPHAN };
 
 typedef struct {
     uint32_t from, to, block;
+    uint32_t bytes;   /* on the wire */
+    uint32_t txd_us;  /* transmission time (the receiver's radio works that long) */
     uint8_t kind;
+    uint8_t from_idx; /* index of `from` in `to`'s neighbour list (255: >= 255 or none) */
+    float bps;        /* bandwidth of the transfer */
 } msg_t;
 
 /* Hot per-node state (touched by every message); the chain views live in p->chains. */
@@ -86,6 +90,10 @@ struct popi_p2p {
     popi_p2p_stats_t st;
     popi_store_node_t *best;
     double inv_b, getdata_b, overhead_b;
+    /* reverse adjacency: rev[rev_off[v] + j] = index of v in the list of its j-th neighbour
+     * (255 when >= 255), so an INV names its sender's slot in the receiver's known bits */
+    uint8_t *rev;
+    uint64_t *rev_off;
 };
 
 /* ---- small helpers ---- */
@@ -98,7 +106,7 @@ static uint32_t msg_new(popi_p2p_t *p, uint32_t from, uint32_t to, uint32_t bloc
         POPI_GROW(p->msgs, p->cap_msgs, p->n_msgs + 1);
         k = (uint32_t)p->n_msgs++;
     }
-    p->msgs[k] = (msg_t){from, to, block, (uint8_t)kind};
+    p->msgs[k] = (msg_t){.from = from, .to = to, .block = block, .kind = (uint8_t)kind, .from_idx = 255};
     return k;
 }
 
@@ -119,23 +127,24 @@ static void pubkey_of(const popi_p2p_t *p, uint32_t node, popi_pubkey_t *pk)
 static popi_time_t deliver(popi_des_t *des, void *ctx, popi_time_t now, uint64_t arg);
 
 /* Send a message; returns false if the network lost it. */
-static bool send(popi_p2p_t *p, uint32_t from, uint32_t to, uint32_t block, int kind, double bytes,
-                 bool queued, popi_time_t now)
+static bool send_idx(popi_p2p_t *p, uint32_t from, uint32_t to, uint32_t block, int kind,
+                     double bytes, bool queued, popi_time_t now, uint8_t from_idx)
 {
     uint64_t b = (uint64_t)llround(bytes);
     node_t *a = &p->nodes[from];
     a->bytes_out += b;
     a->msgs_out++;
     p->st.msgs[kind]++;
-    popi_time_t arr = popi_net_send(p->net, from, to, b, now, queued);
-    /* the sender's radio: an unqueued message (or a lost one) is charged from now; a queued
-     * upload when it arrives, from its transmission start (see deliver) */
-    if (!queued || arr == POPI_NET_LOST) {
-        double bw = fmin(popi_net_upload_bps(p->net, from), popi_net_download_bps(p->net, to));
-        popi_energy_transfer(&a->meter, &p->energy, now, b, bw, true);
-    }
+    popi_net_timing_t tm;
+    popi_time_t arr = popi_net_send_timed(p->net, from, to, b, now, queued, &tm);
+    /* the sender's radio works over the upload interval, delivered or not */
+    popi_energy_transfer(&a->meter, &p->energy, tm.start, b, tm.bps, true);
     if (arr == POPI_NET_LOST) return false;
     uint32_t m = msg_new(p, from, to, block, kind);
+    p->msgs[m].bytes = (uint32_t)b;
+    p->msgs[m].txd_us = (uint32_t)(tm.tx_end - tm.start);
+    p->msgs[m].bps = (float)tm.bps;
+    p->msgs[m].from_idx = from_idx;
     if (popi_des_schedule(p->des, arr, deliver, p, m, NULL) != POPI_OK) {
         msg_release(p, m);
         return false;
@@ -143,11 +152,12 @@ static bool send(popi_p2p_t *p, uint32_t from, uint32_t to, uint32_t block, int 
     return true;
 }
 
-static popi_time_t tx_duration(const popi_p2p_t *p, uint32_t from, uint32_t to, uint64_t b)
+static bool send(popi_p2p_t *p, uint32_t from, uint32_t to, uint32_t block, int kind, double bytes,
+                 bool queued, popi_time_t now)
 {
-    double bw = fmin(popi_net_upload_bps(p->net, from), popi_net_download_bps(p->net, to));
-    return (popi_time_t)ceil(8.0 * (double)b / bw * 1e6);
+    return send_idx(p, from, to, block, kind, bytes, queued, now, 255);
 }
+
 
 static void record_reach(popi_p2p_t *p, binfo_t *bi, popi_time_t now, bool producer)
 {
@@ -211,10 +221,11 @@ static uint32_t neighbour_index(const popi_p2p_t *p, uint32_t v, uint32_t w)
     return lo < deg && nb[lo] == w ? lo : deg;
 }
 
-/* v learnt that neighbour w has block k (w announced it or sent it): Bitcoin's known inventory. */
-static void mark_known(popi_p2p_t *p, binfo_t *bi, uint32_t v, uint32_t w)
+/* v learnt that neighbour w (index j in v's list, 255: look it up) has block k (w announced it
+ * or sent it): Bitcoin's known inventory. */
+static void mark_known(popi_p2p_t *p, binfo_t *bi, uint32_t v, uint32_t w, uint32_t j)
 {
-    uint32_t j = neighbour_index(p, v, w);
+    if (j == 255) j = neighbour_index(p, v, w);
     if (j < 64) bi->known[v] |= UINT64_C(1) << j;
 }
 
@@ -228,10 +239,11 @@ static void relay(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t except, popi_t
     uint32_t fan = (uint32_t)p->s->gossip.fanout < deg ? (uint32_t)p->s->gossip.fanout : deg;
     uint32_t start = fan < deg ? (uint32_t)(popi_rng_mix64(popi_rng_key3(p->seed, v, k)) % deg) : 0;
     uint64_t known = p->blocks[k].known[v];
+    const uint8_t *rev = p->rev + p->rev_off[v];
     for (uint32_t j = 0; j < fan; j++) {
         uint32_t idx = (start + j) % deg, u = nb[idx];
         if (u == except || (idx < 64 && (known >> idx & 1))) continue;
-        send(p, v, u, k, M_INV, p->inv_b, false, now);
+        send_idx(p, v, u, k, M_INV, p->inv_b, false, now, rev[idx]);
     }
 }
 
@@ -425,23 +437,12 @@ static popi_time_t deliver(popi_des_t *des, void *ctx, popi_time_t now, uint64_t
         return POPI_DES_DONE;
     }
     binfo_t *bi = &p->blocks[m.block];
-    uint64_t bytes;
-    switch (m.kind) {
-    case M_BLOCK: bytes = bi->wire; break;
-    case M_HEADERS: bytes = (uint64_t)llround(bi->sn->block->header_size + p->overhead_b); break;
-    case M_INV: bytes = (uint64_t)llround(p->inv_b); break;
-    default: bytes = (uint64_t)llround(p->getdata_b); break;
-    }
-    nd->bytes_in += bytes;
+    nd->bytes_in += m.bytes;
     nd->msgs_in++;
-    double bw = fmin(popi_net_upload_bps(p->net, m.from), popi_net_download_bps(p->net, m.to));
-    popi_time_t txd = tx_duration(p, m.from, m.to, bytes);
-    popi_energy_transfer(&nd->meter, &p->energy, now - txd, bytes, bw, false);
-    if (m.kind == M_BLOCK || m.kind == M_HEADERS) /* queued upload: charge the sender now */
-        popi_energy_transfer(&p->nodes[m.from].meter, &p->energy, now - txd, bytes, bw, true);
+    popi_energy_transfer(&nd->meter, &p->energy, now - m.txd_us, m.bytes, m.bps, false);
     switch (m.kind) {
     case M_INV:
-        mark_known(p, bi, m.to, m.from);
+        mark_known(p, bi, m.to, m.from, m.from_idx);
         if (bi->state[m.to] == S_NONE) request(p, m.to, m.block, m.from, nd->light ? M_GETHEADERS : M_GETDATA, now);
         else if (bi->state[m.to] == S_REQUESTED && bi->fallback) bi->fallback[m.to] = m.from;
         break;
@@ -646,6 +647,18 @@ popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t
     /* nodes */
     p->nodes = popi_xcalloc(p->n, sizeof *p->nodes);
     p->chains = popi_xcalloc(p->n, sizeof *p->chains);
+    p->rev_off = popi_xmalloc((p->n + 1) * sizeof *p->rev_off);
+    p->rev_off[0] = 0;
+    for (uint32_t v = 0; v < p->n; v++) p->rev_off[v + 1] = p->rev_off[v] + popi_net_degree(net, v);
+    p->rev = popi_xmalloc(p->rev_off[p->n] ? p->rev_off[p->n] : 1);
+    for (uint32_t v = 0; v < p->n; v++) {
+        uint32_t deg;
+        const uint32_t *nb = popi_net_neighbours(net, v, &deg);
+        for (uint32_t j = 0; j < deg; j++) {
+            uint32_t r = neighbour_index(p, nb[j], v);
+            p->rev[p->rev_off[v] + j] = (uint8_t)(r < 255 ? r : 255);
+        }
+    }
     for (uint32_t v = 0; v < p->n; v++) {
         node_t *nd = &p->nodes[v];
         nd->light = gsl_rng_uniform(p->rng.g) < s->node.light_fraction;
@@ -724,6 +737,8 @@ void popi_p2p_free(popi_p2p_t *p)
         }
     free(p->nodes);
     free(p->chains);
+    free(p->rev);
+    free(p->rev_off);
     for (size_t k = 0; k < p->n_blocks; k++) {
         free(p->blocks[k].state);
         free(p->blocks[k].known);

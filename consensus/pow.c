@@ -168,7 +168,8 @@ static popi_err_t pow_create(popi_engine_host_t *host, void **state)
     for (uint32_t i = 0; i < p->n; i++) {
         double u = gsl_rng_uniform(p->rng.g);
         double z = gsl_ran_gaussian_ziggurat(p->rng.g, 1.0);
-        if (u < s->pow.miner_fraction)
+        /* only nodes that can produce (full nodes) mine; light nodes never do */
+        if (u < s->pow.miner_fraction && host->can_produce(host->ctx, i, 0))
             p->h[i] = s->pow.hash_rate_hs * exp(sig * z - 0.5 * sig * sig);
         total += p->h[i];
     }

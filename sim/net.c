@@ -789,6 +789,12 @@ static inline double latency_us(popi_net_t *net, uint32_t ra, uint32_t rb)
 popi_time_t popi_net_send(popi_net_t *net, uint32_t a, uint32_t b, uint64_t bytes, popi_time_t now,
                           bool queued)
 {
+    return popi_net_send_timed(net, a, b, bytes, now, queued, NULL);
+}
+
+popi_time_t popi_net_send_timed(popi_net_t *net, uint32_t a, uint32_t b, uint64_t bytes,
+                                popi_time_t now, bool queued, popi_net_timing_t *timing)
+{
     POPI_ASSERT(a < net->n && b < net->n && a != b);
     net->stats.n_sent++;
     net->stats.bytes_sent += bytes;
@@ -803,6 +809,11 @@ popi_time_t popi_net_send(popi_net_t *net, uint32_t a, uint32_t b, uint64_t byte
     }
     const popi_time_t tx_end = sat_add(start, tx);
     if (queued) net->upload_free[a] = tx_end; /* lost messages occupy the upload too */
+    if (timing) {
+        timing->start = start;
+        timing->tx_end = tx_end;
+        timing->bps = bw;
+    }
     if (net->churn && (!popi_net_online(net, a, now) || !popi_net_online(net, b, now))) {
         net->stats.n_lost_offline++;
         return POPI_NET_LOST;

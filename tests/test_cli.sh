@@ -120,6 +120,26 @@ expect_exit 0 "$POPI" run "$SRC/tests/scenarios/small.json" -q -o "$TMP/c.h5" --
 h5dump -a /agents "$TMP/c.h5" | grep -q "(0): 40" && ok || bad "--set crowd.agents not applied"
 h5dump -a /seed "$TMP/c.h5" | grep -q "(0): 99" && ok || bad "--seed not applied"
 
+# --- a network run (consensus.engine = pow) ------------------------------------------------------
+expect_exit 0 "$POPI" run "$SRC/tests/scenarios/net-small.json" -o "$TMP/n1.h5" --threads 1
+grep -qE "blocks produced +40 " "$TMP/out.txt" && ok || bad "network run: $(head -5 "$TMP/out.txt")"
+grep -q "stale rate" "$TMP/out.txt" && ok || bad "network summary lacks the stale rate"
+expect_exit 0 "$POPI" run "$SRC/tests/scenarios/net-small.json" -o "$TMP/n2.h5" --threads 2 -q
+for ds in /chain/blocks /chain/intervals /nodes /summary; do
+  h5dump -d "$ds" "$TMP/n1.h5" >"$TMP/da.txt" 2>&1
+  h5dump -d "$ds" "$TMP/n2.h5" >"$TMP/db.txt" 2>&1
+  sed -i 1d "$TMP/da.txt" "$TMP/db.txt"
+  if cmp -s "$TMP/da.txt" "$TMP/db.txt" && grep -q DATASET "$TMP/da.txt"; then ok; else bad "$ds differs between two runs"; fi
+done
+h5dump -a "/chain/blocks/t50_s.unit" "$TMP/n1.h5" | grep -q '"s"' && ok || bad "/chain/blocks lacks units"
+for kv in consensus.engine=pos net.topology=ring net.loss=1 net.nodes=0 pow.retarget_interval=1 \
+          gossip.fanout=-1 energy.radio=5g "net.partition_fraction=0.5"; do
+  expect_exit 2 "$POPI" run "$SRC/tests/scenarios/net-small.json" -o "$TMP/nbad.h5" --set "$kv"
+  key=${kv%%=*}
+  grep -q "$key" "$TMP/err.txt" && ok || bad "error for $kv does not name $key: $(cat "$TMP/err.txt")"
+  no_output "$TMP/nbad.h5"
+done
+
 # --- trace replay ---------------------------------------------------------------------------------
 expect_exit 0 "$POPI" run "$SRC/tests/scenarios/sfhh.json" -o "$TMP/sfhh.h5"
 grep -qE "agents +403" "$TMP/out.txt" && ok || bad "SFHH replay: $(head -3 "$TMP/out.txt")"

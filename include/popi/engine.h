@@ -10,7 +10,7 @@
  * talks to the nodes of a run only through popi_engine_host_t, which the network run (app/
  * netrun.c via consensus/node.c) fills; engines never see each other.
  *
- * Life cycle: create(host) → the host builds its block store with check_proof/weight/sharing
+ * Life cycle: create(host) (the host answers can_produce for t = 0 already) → the host builds its block store with check_proof/weight/sharing
  * (ctx = the engine state) and sets host->store → start(now) → on_tip/on_online as the nodes
  * change → finish(t_end) → destroy.
  */

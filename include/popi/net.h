@@ -178,6 +178,17 @@ double popi_net_download_bps(const popi_net_t *net, uint32_t v);
 popi_time_t popi_net_send(popi_net_t *net, uint32_t a, uint32_t b, uint64_t bytes, popi_time_t now,
                           bool queued);
 
+/** When a message occupies the sender's radio (popi_net_send_timed). */
+typedef struct {
+    popi_time_t start;  /**< upload start, µs (later than now when queued behind others) */
+    popi_time_t tx_end; /**< upload end, µs */
+    double bps;         /**< bandwidth used, min(upload of a, download of b), bit/s */
+} popi_net_timing_t;
+
+/** popi_net_send that also reports the upload interval in @p timing (may be NULL), lost or not. */
+popi_time_t popi_net_send_timed(popi_net_t *net, uint32_t a, uint32_t b, uint64_t bytes,
+                                popi_time_t now, bool queued, popi_net_timing_t *timing);
+
 /**
  * Whether @p v is online at @p t. Churn periods are drawn per node as needed (exponential
  * online / offline periods from the node's own counter-based stream), so the answer does not
