@@ -20,7 +20,7 @@ set(POPI_CONSENSUS_SOURCES
   consensus/pow.c
   consensus/node.c
 )
-set(POPI_CONSENSUS_TESTS crypto ledger validate fuzz_corpus store chain detect)
+set(POPI_CONSENSUS_TESTS crypto ledger validate fuzz_corpus store chain detect pow p2p)
 
 option(POPI_FUZZ "Build the libFuzzer target fuzz_decode (needs clang)" OFF)
 if(POPI_FUZZ)

@@ -402,11 +402,12 @@ static popi_time_t timeout_cb(popi_des_t *des, void *ctx, popi_time_t now, uint6
     if (bi->state[m.to] != S_REQUESTED) return POPI_DES_DONE;
     p->st.timeouts++;
     bi->state[m.to] = S_NONE;
+    /* ask another peer that announced it, else the same one again (it may be back online or
+     * the loss may not repeat): a node never gives up on a block it knows exists */
     uint32_t alt = bi->fallback ? bi->fallback[m.to] : UINT32_MAX;
-    if (alt != UINT32_MAX) {
-        bi->fallback[m.to] = UINT32_MAX;
-        request(p, m.to, m.block, alt, m.kind, now);
-    }
+    if (alt != UINT32_MAX) bi->fallback[m.to] = UINT32_MAX;
+    else alt = m.from;
+    request(p, m.to, m.block, alt, m.kind, now);
     return POPI_DES_DONE;
 }
 
@@ -559,6 +560,7 @@ static popi_err_t host_produce(void *ctx, uint32_t node, popi_time_t now, uint32
     if (!added) return popi_err_set(POPI_ESTATE, "node %u: produced a block twice", node);
     uint32_t k = register_block(p, sn, now, node);
     nd->produced++;
+    p->last_activity = now;
     /* the producer submits without validation delay (it built the block) */
     popi_chain_result_t res;
     popi_store_node_t *old = p->chains[node].tip;
