@@ -207,19 +207,19 @@ static void analyse(popi_netrun_keep_t *k, popi_netrun_summary_t *sum)
             dsum += b[i].mean_delay_s;
             dn++;
         }
-    /* Decker & Wattenhofer: a block is stale when a competing one is found while it spreads;
-     * the expected uninformed time is the integral of (1 - f(t)), i.e. the mean arrival delay
-     * over all nodes (a node that never gets a block is uninformed the whole interval). */
-    double unin = 0;
+    /* Decker & Wattenhofer: a block goes stale when a competing one is found while it spreads.
+     * The exposure per block is the hash-rate-weighted time the miners online at production went
+     * without it (node.c, uninformed_s); blocks are found at the production rate (blocks
+     * produced / time of the last one), so P(stale) = 1 - exp(-mean exposure / interval). */
+    double unin = 0, t_last = 0;
+    size_t un = 0;
     for (size_t i = 1; i < nb; i++) {
-        double reached = b[i].reached;
-        double md = isnan(b[i].mean_delay_s) ? 0 : b[i].mean_delay_s;
-        double never = (double)sum->nodes - reached;
-        unin += (md * (reached - 1) + never * sum->mean_interval_s) / (double)sum->nodes;
+        if (!isnan(b[i].uninformed_s)) unin += b[i].uninformed_s, un++;
+        if (b[i].time_s > t_last) t_last = b[i].time_s;
     }
     sum->mean_delay_s = dn ? dsum / (double)dn : NAN;
-    double uninformed = nb > 1 ? unin / (double)(nb - 1) : NAN;
-    sum->dw_stale_pred = 1.0 - exp(-uninformed / sum->mean_interval_s);
+    double t_prod = st->blocks ? t_last / (double)st->blocks : NAN;
+    sum->dw_stale_pred = un ? 1.0 - exp(-(unin / (double)un) / t_prod) : NAN;
     const popi_net_stats_t *ns = popi_net_stats(k->net);
     sum->messages = ns->n_sent;
     sum->bytes = ns->bytes_sent;
@@ -246,6 +246,7 @@ static const popi_h5_field_t block_fields[] = {
     F(popi_p2p_block_t, t90_s, POPI_H5_F64, "s", "delay until 90 % of all nodes had it (NaN: never)"),
     F(popi_p2p_block_t, t100_s, POPI_H5_F64, "s", "delay until every node had it (NaN: never)"),
     F(popi_p2p_block_t, mean_delay_s, POPI_H5_F64, "s", "mean delay over the nodes that got it, producer excluded"),
+    F(popi_p2p_block_t, uninformed_s, POPI_H5_F64, "s", "hash-weighted mean time the miners online at production went without it (capped at pow.block_interval_s): Decker-Wattenhofer exposure"),
 };
 
 typedef struct {

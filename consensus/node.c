@@ -58,6 +58,9 @@ typedef struct {
     double t50, t90, t100; /* s */
     uint32_t wire;
     int64_t producer;      /* node id, -1 for genesis */
+    double w_online;       /* engine resource (hash rate) online when it was produced */
+    double w_reached;      /* of which reached, and ... */
+    double w_delay;        /* ... sum of resource x min(delay, cap) over those, s */
 } binfo_t;
 
 struct popi_p2p {
@@ -90,6 +93,7 @@ struct popi_p2p {
     popi_p2p_stats_t st;
     popi_store_node_t *best;
     double inv_b, getdata_b, overhead_b;
+    double dw_cap_s; /* a node's uninformed time per block is counted up to this (s) */
     /* reverse adjacency: rev[rev_off[v] + j] = index of v in the list of its j-th neighbour
      * (255 when >= 255), so an INV names its sender's slot in the receiver's known bits */
     uint8_t *rev;
@@ -159,10 +163,16 @@ static bool send(popi_p2p_t *p, uint32_t from, uint32_t to, uint32_t block, int 
 }
 
 
-static void record_reach(popi_p2p_t *p, binfo_t *bi, popi_time_t now, bool producer)
+static void record_reach(popi_p2p_t *p, binfo_t *bi, uint32_t v, popi_time_t now, bool producer)
 {
     bi->reached++;
     double d = popi_time_to_s(now - bi->t0);
+    /* Decker-Wattenhofer bookkeeping: only resource (hash rate) online at production can fork */
+    double r = p->eng->resource(p->eng_state, v);
+    if (r > 0 && (!p->lossy || popi_net_online(p->net, v, bi->t0))) {
+        bi->w_reached += r;
+        bi->w_delay += r * fmin(d, p->dw_cap_s);
+    }
     if (!producer) bi->delay_sum += d;
     uint32_t r50 = (p->n + 1) / 2, r90 = (uint32_t)ceil(0.9 * p->n);
     if (bi->reached == r50) bi->t50 = d;
@@ -257,7 +267,7 @@ static void accepted(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, popi_
 {
     binfo_t *bi = &p->blocks[k];
     bi->state[v] = S_HAVE;
-    record_reach(p, bi, now, false);
+    record_reach(p, bi, v, now, false);
     relay(p, v, k, from, now);
 }
 
@@ -375,7 +385,7 @@ static void on_headers(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, pop
                                   sizeof reason);
     bi->state[v] = S_HAVE;
     if (!ok) return;
-    record_reach(p, bi, now, false);
+    record_reach(p, bi, v, now, false);
     if (!nd->hdr_tip || bi->sn->chain_weight > nd->hdr_tip->chain_weight) {
         nd->hdr_tip = bi->sn;
         notify_tip(p, v, now);
@@ -570,7 +580,15 @@ static popi_err_t host_produce(void *ctx, uint32_t node, popi_time_t now, uint32
         return popi_err_set(POPI_ESTATE, "node %u: own block %s (%s)", node,
                             popi_chain_outcome_name(res.outcome), res.verdict.message);
     p->blocks[k].state[node] = S_HAVE;
-    record_reach(p, &p->blocks[k], now, true);
+    {
+        double w = 0;
+        for (uint32_t u = 0; u < p->n; u++) {
+            double r = p->eng->resource(p->eng_state, u);
+            if (r > 0 && (!p->lossy || popi_net_online(p->net, u, now))) w += r;
+        }
+        p->blocks[k].w_online = w;
+    }
+    record_reach(p, &p->blocks[k], node, now, true);
     relay(p, node, k, UINT32_MAX, now);
     if (p->chains[node].tip != old) notify_tip(p, node, now);
     if (out) *out = sn;
@@ -624,6 +642,7 @@ popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t
     p->lossy = s->net.loss > 0 || s->net.churn_online_mean_s > 0 || s->net.partition_fraction > 0;
     p->timeout_us = popi_time_from_s(s->gossip.request_timeout_s);
     p->stop_blocks = (uint64_t)s->chain.stop_blocks;
+    p->dw_cap_s = s->pow.block_interval_s;
     popi_rng_init(&p->rng, seed, run_index, POPI_STREAM_CONSENSUS * 1000 + 1);
     /* energy model from the scenario */
     popi_energy_model_default(&p->energy, s->energy.radio == 1 ? POPI_ENERGY_RADIO_WIFI : POPI_ENERGY_RADIO_LTE);
@@ -828,6 +847,9 @@ void popi_p2p_finish(popi_p2p_t *p, popi_time_t t_end)
         r->t90_s = bi->t90;
         r->t100_s = bi->t100;
         r->mean_delay_s = bi->reached > 1 ? bi->delay_sum / (bi->reached - 1) : NAN;
+        r->uninformed_s = bi->w_online > 0
+                              ? (bi->w_delay + (bi->w_online - bi->w_reached) * p->dw_cap_s) / bi->w_online
+                              : NAN;
         if (k > 0) {
             if (r->main) p->st.main_blocks++;
             else p->st.stale_blocks++;

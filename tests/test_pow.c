@@ -368,6 +368,8 @@ START_TEST(test_headers_meet_bits_and_follow_schedule)
     popi_netrun_keep_t *k = run_keep(&s, &sum);
     popi_p2p_t *p = popi_netrun_keep_p2p(k);
     ck_assert_uint_eq(sum.blocks, 120);
+    /* 5 s blocks over SimBlock latencies fork: side branches are checked too */
+    ck_assert_msg(sum.stale_blocks > 0, "seed %llu: no stale block", (unsigned long long)seed);
     popi_store_node_t *best = popi_p2p_best(p);
     ck_assert_ptr_nonnull(best);
     size_t n;
@@ -524,6 +526,7 @@ START_TEST(test_store_rejects_wrong_bits)
         snprintf(b, sizeof b, "0x%08x", want);
         ck_assert_msg(strstr(v.message, a) && strstr(v.message, b), "verdict: %s", v.message);
         ck_assert_msg(strstr(v.message, "bits"), "verdict: %s", v.message);
+        if (getenv("POPI_TEST_VERBOSE")) printf("pow: wrong bits: %s\n", v.message);
         ck_assert_ptr_eq(c.tip, tip);
         /* right bits, hash not meeting them: rejected for the hash */
         ck_assert_int_eq(submit_with_bits(&c, want, false, &v), POPI_CHAIN_INVALID);

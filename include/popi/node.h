@@ -52,6 +52,9 @@ typedef struct {
     uint32_t reached;    /**< nodes that accepted it (full: validated; light: header) */
     double t50_s, t90_s, t100_s; /**< delay until 50 / 90 / 100 % of all nodes had it */
     double mean_delay_s; /**< mean delay over the nodes that got it, producer excluded */
+    double uninformed_s; /**< hash-rate-weighted mean time the miners online at production
+                              went without it, each capped at pow.block_interval_s (a miner
+                              never reached counts the cap): Decker & Wattenhofer's integral */
 } popi_p2p_block_t;
 
 /** Per-node results (row of /nodes). */
