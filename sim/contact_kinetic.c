@@ -8,9 +8,11 @@
  * against the new strip, unless their gap along the crossing axis grows). Same window, same piece
  * bit for bit: repeats are dropped. Per slice of whole buckets: agents with an event list visits
  * and triggers (OpenMP), all go into a cell-sorted visit index, triggers are answered from it
- * (OpenMP); a piece that neither starts at its window start nor reaches its window end is a whole
- * interval waiting for the slice of its end, the others are chained by (pair, window) through a
- * hash map; intervals ending in the slice are emitted by (bucket, i, j, t_start), as by the sweep.
+ * (OpenMP; with AVX2 where the processor has it, four candidates at a time, with the scalar
+ * arithmetic lane by lane); a piece that neither starts at its window start nor reaches its window
+ * end is a whole interval waiting in its thread's ring for the slice of its end, the others are
+ * chained by (pair, window) through a hash map; intervals ending in the slice are emitted by
+ * (bucket, i, j, t_start), as by the sweep.
  * Invariant: a window in which a pair comes within range is solved at or before its piece starts.
  * Kinetic data structures: Basch, Guibas & Hershberger, J. Algorithms 31 (1999) 1-28,
  * DOI 10.1006/jagm.1998.0988.
@@ -23,6 +25,10 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(POPI_NO_AVX2)
+#define KIN_AVX2 1 /* a vector path for processors with AVX2, chosen at run time */
+#include <immintrin.h>
+#endif
 
 /* Pieces of a pair closer than this (µs) are one interval: the engines' shared join tolerance. */
 #define JOIN_EPS_US CONTACT_JOIN_EPS_US
@@ -57,18 +63,13 @@ typedef struct {
     double x0, y0, vx, vy;
 } leg_t;
 
-/* A candidate partner of a trigger's agent. */
+/* Windows that passed the vector test, packed as a structure of arrays (relative motion (j - i)
+ * from ts over span; ij = i << 32 | j), each array with 4 entries of room past cap. */
 typedef struct {
-    const leg_t *leg;
-    uint32_t agent, pad;
-} cand_t;
-
-/* A window that may hold a piece: relative motion (j - i) from ts, over span s. */
-typedef struct {
-    double px, py, vx, vy, span;
-    popi_time_t ts;
-    uint32_t i, j;
-} win_t;
+    double *px, *py, *vx, *vy, *span, *ts;
+    uint64_t *ij;
+    size_t cap;
+} wsoa_t;
 
 /* An agent's stay in one cell on one leg during the slice: [t_in, t_out) µs. */
 typedef struct {
@@ -77,12 +78,26 @@ typedef struct {
     uint32_t lt, li; /* its leg: e->legbase[lt][li] */
 } visit_t;
 
-/* An entry of the visit index: a visit, or an agent without an event in the slice. */
+/* The visit index holds one entry per visit of the slice and per agent without an event (in its
+ * cell all slice long, t_in = -inf, t_out = +inf), counting-sorted by cell: the entries of cell c
+ * are k in [cell_start[c], cell_start[c + 1]), and the cells of a grid row are contiguous. An entry
+ * is one cache line: the visit and a copy of its leg (times as doubles: whole µs below 2^53, so
+ * every difference of two of them is exact, as in int64), so that no pointer is followed and a
+ * row of a few entries costs a few lines; the agents are a parallel array. The arrays have room
+ * for 4 entries past the last (read, and masked, by the vector path). */
 typedef struct {
-    double t_in, t_out;
-    const leg_t *leg;
-    uint32_t agent, pad;
-} ivis_t;
+    double t_in, t_out; /* the visit, µs */
+    double t0, t1;      /* its leg's span, µs */
+    double x0, y0;      /* its leg's start, m */
+    double vx, vy;      /* its leg's velocity, m/s */
+} ient_t;
+
+typedef struct {
+    ient_t *ent; /* 64-byte aligned, in raw */
+    void *raw;
+    uint32_t *agent;
+    size_t cap; /* entries, padding excluded */
+} vindex_t;
 
 enum { TRIG_BLOCK = 0, TRIG_STRIP = 1 };
 
@@ -135,6 +150,11 @@ typedef struct {
 } rec_t;
 
 typedef struct {
+    piece_t *v;
+    size_t n, cap;
+} pslot_t;
+
+typedef struct {
     leg_t *legs;
     size_t n_legs, cap_legs;
     visit_t *vis;
@@ -145,19 +165,15 @@ typedef struct {
     size_t n_pc, cap_pc;
     uint32_t *act; /* agents with an event in the slice */
     size_t n_act, cap_act;
-    cand_t *cand;
-    size_t cap_cand;
-    win_t *win;
-    size_t cap_win;
+    wsoa_t ws;
+    /* unit disc: the one-piece intervals this thread found, by the slice of their end (they wait
+     * there; a slot is swapped with `spare` once emitted) */
+    pslot_t dring[RING];
+    pslot_t spare;
     uint64_t tested, solved;
     uint32_t id;
     char pad[64];
 } tbuf_t;
-
-typedef struct {
-    piece_t *v;
-    size_t n, cap;
-} pslot_t;
 
 typedef struct {
     fin_t *v;
@@ -200,6 +216,8 @@ struct popi_contact_kinetic {
     popi_time_t now, origin, T0, T1;
     bool full; /* the next slice solves every pair within reach at its start (run start, after finish) */
     bool ble;
+    bool avx2;      /* answer triggers on the vector path (the processor has AVX2) */
+    bool skip_rssi; /* the sink does not read rssi_dbm (popi_contact_kinetic_set_rssi) */
     int key_bits;
     /* grid: a pair in range is at most `reach` cells apart along each axis */
     double cell;
@@ -215,8 +233,7 @@ struct popi_contact_kinetic {
     tbuf_t *tb;
     const leg_t **legbase; /* [t < threads]: the slice's legs of thread t; [threads]: aleg */
     uint32_t *cell_start;
-    ivis_t *cvis; /* the visit index, by cell */
-    size_t cvis_cap;
+    vindex_t ix; /* the visit index, by cell */
     trig_t *trigs;
     size_t n_trigs, trigs_cap;
     /* pieces */
@@ -224,12 +241,11 @@ struct popi_contact_kinetic {
     piece_t *cur;
     size_t n_cur, cur_cap;
     kv_t *kv, *kv_tmp;
-    size_t kv_cap;
-    size_t *cnt;
+    size_t kv_cap, n_kv;
+    uint32_t *cnt; /* counting-sort buckets (entries per slice < 2^32: kv_t.idx is 32-bit) */
     size_t cnt_cap;
     /* intervals */
-    pslot_t dring[RING]; /* unit disc: one-piece intervals (no record), by the slice of their end */
-    piece_t *epc;        /* one-piece intervals to emit now */
+    piece_t *epc; /* one-piece intervals to emit at finish */
     size_t n_epc, epc_cap;
     fslot_t done[RING]; /* complete intervals by the slice of their end */
     rec_t *rec;
@@ -255,6 +271,9 @@ static void map_clear(mslot_t *m, size_t cap)
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Create / free                                                                                   */
+
+static void vindex_free(vindex_t *ix);
+static void wsoa_free(wsoa_t *w);
 
 popi_err_t popi_contact_kinetic_create(popi_contact_kinetic_t **out, const popi_contact_config_t *cfg,
                                        popi_mobility_t *mob, popi_radio_t *radio,
@@ -288,6 +307,9 @@ popi_err_t popi_contact_kinetic_create(popi_contact_kinetic_t **out, const popi_
     e->slice = e->bucket;
     e->min_duration = popi_time_from_s(cfg->min_duration_s);
     e->ble = radio->cfg.model != POPI_RADIO_UNIT_DISC;
+#ifdef KIN_AVX2
+    e->avx2 = __builtin_cpu_supports("avx2");
+#endif
     e->full = true;
     uint64_t nn = (uint64_t)(e->n ? e->n : 1) * (uint64_t)(e->n ? e->n : 1);
     e->key_bits = 1;
@@ -349,18 +371,19 @@ void popi_contact_kinetic_free(popi_contact_kinetic_t *e)
             free(e->tb[t].trig);
             free(e->tb[t].pc);
             free(e->tb[t].act);
-            free(e->tb[t].cand);
-            free(e->tb[t].win);
+            wsoa_free(&e->tb[t].ws);
+            for (int k = 0; k < RING; k++)
+                free(e->tb[t].dring[k].v);
+            free(e->tb[t].spare.v);
         }
     free(e->tb);
     free(e->legbase);
     free(e->cell_start);
-    free(e->cvis);
+    vindex_free(&e->ix);
     free(e->trigs);
     for (int k = 0; k < RING; k++) {
         free(e->ring[k].v);
         free(e->done[k].v);
-        free(e->dring[k].v);
         free(e->ends[k].v);
     }
     free(e->cur);
@@ -390,22 +413,30 @@ void popi_contact_kinetic_set_grain(popi_contact_kinetic_t *e, size_t agents, si
     e->grain_triggers = triggers;
 }
 
+void popi_contact_kinetic_set_rssi(popi_contact_kinetic_t *e, bool needed)
+{
+    e->skip_rssi = !needed;
+}
+
 popi_contact_stats_t popi_contact_kinetic_stats(const popi_contact_kinetic_t *e)
 {
     popi_contact_stats_t s = e->stats;
     /* open now: intervals with a record or waiting complete, and one-piece intervals that have
      * started (a window may be queued twice: count distinct ones) */
     size_t n = 0, u = 0;
-    for (int k = 0; k < RING; k++) n += e->dring[k].n;
+    for (int t = 0; t < e->threads; t++)
+        for (int k = 0; k < RING; k++)
+            n += e->tb[t].dring[k].n;
     uint64_t *v = popi_xmalloc((2 * n + 2) * sizeof *v);
-    for (int k = 0; k < RING; k++)
-        for (size_t q = 0; q < e->dring[k].n; q++) {
-            const piece_t *p = &e->dring[k].v[q];
-            if ((double)p->ts + p->a * 1e6 >= (double)e->now) continue;
-            v[2 * u] = p->key;
-            v[2 * u + 1] = (uint64_t)p->ts;
-            u++;
-        }
+    for (int t = 0; t < e->threads; t++)
+        for (int k = 0; k < RING; k++)
+            for (size_t q = 0; q < e->tb[t].dring[k].n; q++) {
+                const piece_t *p = &e->tb[t].dring[k].v[q];
+                if ((double)p->ts + p->a * 1e6 >= (double)e->now) continue;
+                v[2 * u] = p->key;
+                v[2 * u + 1] = (uint64_t)p->ts;
+                u++;
+            }
     qsort(v, u, 2 * sizeof *v, cmp_u64pair);
     size_t distinct = 0;
     for (size_t q = 0; q < u; q++)
@@ -530,8 +561,43 @@ static void agent_pass(popi_contact_kinetic_t *e, uint32_t a, popi_time_t T0, po
 /* ---------------------------------------------------------------------------------------------- */
 /* Steps 2-3: the visit index and the answers to triggers                                          */
 
-static void sort_kv(popi_contact_kinetic_t *e, kv_t *v, size_t n, int bits);
+static void sort_kv(popi_contact_kinetic_t *e, size_t n, int bits);
 static void kv_reserve(popi_contact_kinetic_t *e, size_t n);
+
+static void vindex_free(vindex_t *ix)
+{
+    free(ix->raw);
+    free(ix->agent);
+    memset(ix, 0, sizeof *ix);
+}
+
+/* Room for n entries, and the padding (zeroed: the vector test reads only defined values). */
+static void vindex_reserve(vindex_t *ix, size_t n)
+{
+    if (n <= ix->cap) return;
+    vindex_free(ix);
+    size_t cap = 2 * n + 64, m = cap + 4;
+    ix->raw = popi_xcalloc(m * sizeof *ix->ent + 64, 1);
+    ix->ent = (ient_t *)(void *)(((uintptr_t)ix->raw + 63) & ~(uintptr_t)63);
+    ix->agent = popi_xcalloc(m, sizeof *ix->agent);
+    ix->cap = cap;
+}
+
+static inline void vindex_set(vindex_t *ix, size_t k, double t_in, double t_out, const leg_t *L,
+                              uint32_t a)
+{
+    ix->ent[k] = (ient_t){t_in, t_out, (double)L->t0, (double)L->t1, L->x0, L->y0, L->vx, L->vy};
+    ix->agent[k] = a;
+}
+
+static void wsoa_free(wsoa_t *w)
+{
+    double **d[] = {&w->px, &w->py, &w->vx, &w->vy, &w->span, &w->ts};
+    for (size_t q = 0; q < sizeof d / sizeof *d; q++)
+        free(*d[q]);
+    free(w->ij);
+    memset(w, 0, sizeof *w);
+}
 
 /* The visit index: every agent without an event, in its cell all slice long, and the visits of
  * the others, counting-sorted by cell. */
@@ -552,16 +618,17 @@ static void build_index(popi_contact_kinetic_t *e)
         for (size_t k = 0; k < tb->n_vis; k++) cs[tb->vis[k].cell + 1]++;
     }
     for (size_t c = 0; c < nc; c++) cs[c + 1] += cs[c];
-    POPI_GROW(e->cvis, e->cvis_cap, nv + 1);
+    vindex_reserve(&e->ix, nv);
+    vindex_t *ix = &e->ix;
     if (still > 0)
         for (uint32_t a = 0; a < e->n; a++)
             if (e->stamp[a] != now)
-                e->cvis[cs[e->pcell[a]]++] = (ivis_t){-INFINITY, INFINITY, &e->aleg[a], a, 0};
+                vindex_set(ix, cs[e->pcell[a]]++, -INFINITY, INFINITY, &e->aleg[a], a);
     for (int t = 0; t < e->threads; t++) {
         const tbuf_t *tb = &e->tb[t];
-        for (size_t k = 0; k < tb->n_vis; k++) {
-            const visit_t *v = &tb->vis[k];
-            e->cvis[cs[v->cell]++] = (ivis_t){v->t_in, v->t_out, &e->legbase[v->lt][v->li], v->agent, 0};
+        for (size_t q = 0; q < tb->n_vis; q++) {
+            const visit_t *v = &tb->vis[q];
+            vindex_set(ix, cs[v->cell]++, v->t_in, v->t_out, &e->legbase[v->lt][v->li], v->agent);
         }
     }
     for (size_t c = nc; c > 0; c--) cs[c] = cs[c - 1];
@@ -590,7 +657,7 @@ static void build_index(popi_contact_kinetic_t *e)
         }
     int bits = 1;
     while (bits < 63 && (UINT64_C(1) << bits) < (uint64_t)nc) bits++;
-    sort_kv(e, e->kv, nt, bits);
+    sort_kv(e, nt, bits);
     for (k = 0; k < nt; k++) e->trigs[k] = e->tb[e->kv[k].idx].trig[e->kv[k].pad];
     e->n_trigs = nt;
 }
@@ -606,107 +673,355 @@ static inline void relative(const leg_t *Li, const leg_t *Lj, popi_time_t ts, do
     *vy = Lj->vy - Li->vy;
 }
 
-/* The window of legs Li (agent i) and Lj (agent j) that holds the trigger time: filed in w, and
- * true unless the two are outside range at its start and never closer than the range (the
- * solver's own first test, without branches). The relative motion does not depend on which agent
- * is which up to its sign, and negating p and v is exact and leaves every rounding of the solver
- * unchanged, so a window found from either side gives the same piece. */
-static inline bool window(const popi_contact_kinetic_t *e, uint32_t i, const leg_t *Li, uint32_t j,
-                          const leg_t *Lj, win_t *w)
-{
-    popi_time_t ts = Li->t0 > Lj->t0 ? Li->t0 : Lj->t0;
-    ts = ts > e->origin ? ts : e->origin;
-    popi_time_t te = Li->t1 < Lj->t1 ? Li->t1 : Lj->t1;
-    double px, py, vx, vy, span = (double)(te - ts) * 1e-6, r = e->r;
-    relative(Li, Lj, ts, &px, &py, &vx, &vy);
-    double A = vx * vx + vy * vy, B = 2.0 * (px * vx + py * vy), C = px * px + py * py - r * r;
-    double tv = -B / (2.0 * (A > 0.0 ? A : 1.0));
-    double tc = tv < span ? tv : span;
-    double cx = px + vx * tc, cy = py + vy * tc;
-    *w = (win_t){px, py, vx, vy, span, ts, i, j};
-    return (C <= 0.0) | ((A > 0.0) & (B < 0.0) & (cx * cx + cy * cy <= r * r));
-}
+static inline bool is_simple(const popi_contact_kinetic_t *e, const piece_t *p);
+static inline int64_t due_of(double eb);
+static inline void push_piece(pslot_t *s, const piece_t *p);
 
-/* Solve a window in full and file its piece. */
-static inline void solve_window(const popi_contact_kinetic_t *e, const win_t *w, tbuf_t *tb)
+/* File the piece [a, b] of a window (from ts over span, agents i and j) unless it is a repeat: a
+ * whole interval by itself waits in the thread's ring for the slice of its end, any other is
+ * chained in this slice (tb->pc). */
+static inline void push_win_piece(const popi_contact_kinetic_t *e, tbuf_t *tb, popi_time_t ts,
+                                  double span, uint32_t i, uint32_t j, double a, double b,
+                                  double dmin)
 {
-    double a, b, dmin;
-    if (!contact_solve(w->px, w->py, w->vx, w->vy, e->r, w->span, &a, &b, &dmin)) return;
     /* a piece that started before the slice was found and chained then: this is a repeat */
-    if ((double)w->ts + a * 1e6 < (double)e->T0) return;
-    uint32_t lo = w->i < w->j ? w->i : w->j, hi = w->i < w->j ? w->j : w->i;
-    POPI_GROW(tb->pc, tb->cap_pc, tb->n_pc + 1);
-    tb->pc[tb->n_pc++] =
-        (piece_t){((uint64_t)lo << 32) | hi, w->ts, a, b, dmin, (w->span - b) * 1e6 <= JOIN_EPS_US};
+    if ((double)ts + a * 1e6 < (double)e->T0) return;
+    uint32_t lo = i < j ? i : j, hi = i < j ? j : i;
+    piece_t p = {((uint64_t)lo << 32) | hi, ts, a, b, dmin, (span - b) * 1e6 <= JOIN_EPS_US};
+    if (is_simple(e, &p)) {
+        push_piece(&tb->dring[(due_of((double)ts + b * 1e6) / e->slice) % RING], &p);
+    } else {
+        POPI_GROW(tb->pc, tb->cap_pc, tb->n_pc + 1);
+        tb->pc[tb->n_pc++] = p;
+    }
 }
 
-static void answer(const popi_contact_kinetic_t *e, const trig_t *T, tbuf_t *tb)
+/* The cells that trigger T makes adjacent to its agent: columns [x0, x1] of rows [y0, y1] (false if
+ * none: a strip beyond the world's edge). A leg start: the 3x3 block; a crossing: the strip of
+ * newly adjacent cells, `reach` cells ahead. */
+static inline bool stencil(const popi_contact_kinetic_t *e, const trig_t *T, int32_t *x0,
+                           int32_t *x1, int32_t *y0, int32_t *y1)
 {
-    int32_t x0, x1, y0, y1, k = e->reach;
+    int32_t k = e->reach;
     if (T->kind == TRIG_BLOCK) {
-        x0 = T->cx - k, x1 = T->cx + k, y0 = T->cy - k, y1 = T->cy + k;
+        *x0 = T->cx - k, *x1 = T->cx + k, *y0 = T->cy - k, *y1 = T->cy + k;
     } else if (T->dx) { /* the column that came within reach */
-        x0 = x1 = T->cx + T->dx * k;
-        y0 = T->cy - k, y1 = T->cy + k;
+        *x0 = *x1 = T->cx + T->dx * k;
+        *y0 = T->cy - k, *y1 = T->cy + k;
     } else {
-        y0 = y1 = T->cy + T->dy * k;
-        x0 = T->cx - k, x1 = T->cx + k;
+        *y0 = *y1 = T->cy + T->dy * k;
+        *x0 = T->cx - k, *x1 = T->cx + k;
     }
-    if (x0 < 0) x0 = 0;
-    if (y0 < 0) y0 = 0;
-    if (x1 >= e->gnx) x1 = e->gnx - 1;
-    if (y1 >= e->gny) y1 = e->gny - 1;
-    if (x0 > x1 || y0 > y1) return; /* the strip lies beyond the world's edge */
-    double t = T->t;
-    uint32_t self = T->agent;
-    const leg_t *La = &e->legbase[T->lt][T->li];
-    /* A partner in the strip is at least reach cells (> range) ahead along the crossing axis, and
-     * before t they were never in range on this window without an earlier solve: unless the gap
-     * along that axis shrinks, this window holds no new piece. (No such filter for a leg start.) */
-    double ux = T->dx, uy = T->dy, ua = ux * La->vx + uy * La->vy;
-    bool strip = T->kind == TRIG_STRIP;
-    /* gather the candidates (without branches on them), test their windows, solve the rest */
-    size_t nc = 0;
+    if (*x0 < 0) *x0 = 0;
+    if (*y0 < 0) *y0 = 0;
+    if (*x1 >= e->gnx) *x1 = e->gnx - 1;
+    if (*y1 >= e->gny) *y1 = e->gny - 1;
+    return *x0 <= *x1 && *y0 <= *y1;
+}
+
+/* Which index entries a trigger tests. A partner in a strip is at least reach cells (> range)
+ * ahead along the crossing axis u, and before t they were never in range on this window without an
+ * earlier solve: unless the gap along u shrinks (u.v < u.v_a), the window holds no new piece. A
+ * leg start has no such filter (u = 0 and the bound is +inf). Besides, the entry's visit must hold
+ * t, and the agent itself is skipped. */
+typedef struct {
+    double t, ux, uy, ua;
+} tfilter_t;
+
+static inline tfilter_t trig_filter(const trig_t *T, const leg_t *La)
+{
+    double ux = T->dx, uy = T->dy;
+    return (tfilter_t){T->t, ux, uy, T->kind == TRIG_STRIP ? ux * La->vx + uy * La->vy : INFINITY};
+}
+
+/* Answer trigger T, one entry at a time: every window of its agent (leg Li) with a partner that
+ * passes the filter is put to the solver. The window of Li and entry k (agent j): the relative
+ * motion (j - i) from ts = max(leg starts, origin) over span = min(leg ends) - ts. It does not
+ * depend on which agent of a pair is i up to the sign of p and v, and negating them is exact and
+ * leaves every rounding of the solver unchanged, so a window found from either side gives the same
+ * piece. (The vector path below computes the very same values.) */
+static void answer_scalar(const popi_contact_kinetic_t *e, const trig_t *T, tbuf_t *tb)
+{
+    int32_t x0, x1, y0, y1;
+    if (!stencil(e, T, &x0, &x1, &y0, &y1)) return;
+    const vindex_t *ix = &e->ix;
+    const leg_t *Li = &e->legbase[T->lt][T->li];
+    const tfilter_t f = trig_filter(T, Li);
+    const uint32_t self = T->agent;
     for (int32_t y = y0; y <= y1; y++) {
         uint32_t row = (uint32_t)y * (uint32_t)e->gnx;
-        const ivis_t *v = e->cvis + e->cell_start[row + (uint32_t)x0];
-        const ivis_t *v_end = e->cvis + e->cell_start[row + (uint32_t)x1 + 1];
-        size_t need = nc + (size_t)(v_end - v);
-        tb->tested += (uint64_t)(v_end - v);
-        if (need > tb->cap_cand) {
-            tb->cap_cand = 2 * need + 64;
-            tb->cand = popi_xrealloc(tb->cand, tb->cap_cand * sizeof *tb->cand);
-        }
-        for (; v < v_end; v++) { /* the cells of a row are contiguous in the index */
-            const leg_t *L = v->leg;
-            tb->cand[nc] = (cand_t){L, v->agent, 0};
-            nc += (v->t_in <= t) & (t < v->t_out) & (v->agent != self) & (!strip | (ux * L->vx + uy * L->vy < ua));
+        size_t k0 = e->cell_start[row + (uint32_t)x0], k1 = e->cell_start[row + (uint32_t)x1 + 1];
+        tb->tested += (uint64_t)(k1 - k0);
+        for (size_t k = k0; k < k1; k++) {
+            const ient_t *E = &ix->ent[k];
+            if (!(E->t_in <= f.t && f.t < E->t_out && ix->agent[k] != self &&
+                  f.ux * E->vx + f.uy * E->vy < f.ua))
+                continue;
+            tb->solved++;
+            popi_time_t jt0 = (popi_time_t)E->t0, jt1 = (popi_time_t)E->t1;
+            popi_time_t ts = Li->t0 > jt0 ? Li->t0 : jt0;
+            ts = ts > e->origin ? ts : e->origin;
+            popi_time_t te = Li->t1 < jt1 ? Li->t1 : jt1;
+            double span = (double)(te - ts) * 1e-6;
+            double di = (double)(ts - Li->t0) * 1e-6, dj = (double)(ts - jt0) * 1e-6;
+            double px = (E->x0 + E->vx * dj) - (Li->x0 + Li->vx * di);
+            double py = (E->y0 + E->vy * dj) - (Li->y0 + Li->vy * di);
+            double a, b, dmin;
+            if (contact_solve(px, py, E->vx - Li->vx, E->vy - Li->vy, e->r, span, &a, &b, &dmin))
+                push_win_piece(e, tb, ts, span, self, ix->agent[k], a, b, dmin);
         }
     }
-    tb->solved += nc;
-    if (nc > tb->cap_win) {
-        tb->cap_win = 2 * nc + 64;
-        tb->win = popi_xrealloc(tb->win, tb->cap_win * sizeof *tb->win);
+}
+
+#ifdef KIN_AVX2
+/* The vector path (AVX2, 4 doubles per register), for processors that have it (checked once at
+ * create). In two passes over a chunk of triggers: (1) every index entry next to a trigger is
+ * tested, four at a time without branches, with the solver's own first test (outside range at the
+ * window start and never closer than the range: no piece), and the windows that pass are packed
+ * into tb->ws; (2) those are solved four at a time. Each lane computes exactly what the scalar code
+ * computes (same operations in the same order; -x as a flip of the sign bit; a ? b : c as a blend
+ * on the same comparison, or as min/max where those are defined as that very ternary: so that
+ * even the sign of a zero is kept), so the pieces are the same bit for bit. */
+
+/* Room for n packed windows, and the 4 that a pack may write past them. */
+static void wsoa_reserve(wsoa_t *w, size_t n)
+{
+    if (n <= w->cap) return;
+    size_t cap = 2 * n + 64;
+    double **d[] = {&w->px, &w->py, &w->vx, &w->vy, &w->span, &w->ts};
+    for (size_t q = 0; q < sizeof d / sizeof *d; q++)
+        *d[q] = popi_xrealloc(*d[q], (cap + 4) * sizeof(double));
+    w->ij = popi_xrealloc(w->ij, (cap + 4) * sizeof *w->ij);
+    w->cap = cap;
+}
+
+/* perm[m]: the 32-bit lane indices that move the 64-bit lanes set in mask m to the front. */
+static const int32_t avx2_perm[16][8] = {
+    {0, 1, 0, 1, 0, 1, 0, 1}, {0, 1, 0, 1, 0, 1, 0, 1}, {2, 3, 0, 1, 0, 1, 0, 1},
+    {0, 1, 2, 3, 0, 1, 0, 1}, {4, 5, 0, 1, 0, 1, 0, 1}, {0, 1, 4, 5, 0, 1, 0, 1},
+    {2, 3, 4, 5, 0, 1, 0, 1}, {0, 1, 2, 3, 4, 5, 0, 1}, {6, 7, 0, 1, 0, 1, 0, 1},
+    {0, 1, 6, 7, 0, 1, 0, 1}, {2, 3, 6, 7, 0, 1, 0, 1}, {0, 1, 2, 3, 6, 7, 0, 1},
+    {4, 5, 6, 7, 0, 1, 0, 1}, {0, 1, 4, 5, 6, 7, 0, 1}, {2, 3, 4, 5, 6, 7, 0, 1},
+    {0, 1, 2, 3, 4, 5, 6, 7}};
+
+/* Store the lanes of v selected by perm at dst (4 doubles written; those past the selected ones
+ * are overwritten by the next pack). */
+#define AVX2_PACK(dst, v, perm)                                                                    \
+    _mm256_storeu_pd(                                                                              \
+        (dst), _mm256_castsi256_pd(_mm256_permutevar8x32_epi32(_mm256_castpd_si256(v), (perm))))
+
+/* Pass 1 for trigger T: append its windows that may hold a piece to tb->ws from n on; returns n. */
+__attribute__((target("avx2"))) static size_t avx2_test(const popi_contact_kinetic_t *e,
+                                                        const trig_t *T, tbuf_t *tb, size_t n)
+{
+    int32_t x0, x1, y0, y1;
+    if (!stencil(e, T, &x0, &x1, &y0, &y1)) return n;
+    const vindex_t *ix = &e->ix;
+    const leg_t *Li = &e->legbase[T->lt][T->li];
+    const tfilter_t f = trig_filter(T, Li);
+    const __m256d t = _mm256_set1_pd(f.t), ux = _mm256_set1_pd(f.ux), uy = _mm256_set1_pd(f.uy),
+                  ua = _mm256_set1_pd(f.ua);
+    const __m256d it0 = _mm256_set1_pd((double)Li->t0), it1 = _mm256_set1_pd((double)Li->t1),
+                  origin = _mm256_set1_pd((double)e->origin), ix0 = _mm256_set1_pd(Li->x0),
+                  iy0 = _mm256_set1_pd(Li->y0), ivx = _mm256_set1_pd(Li->vx),
+                  ivy = _mm256_set1_pd(Li->vy);
+    const __m256d r = _mm256_set1_pd(e->r), zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0),
+                  two = _mm256_set1_pd(2.0), us = _mm256_set1_pd(1e-6), neg = _mm256_set1_pd(-0.0);
+    const __m256d rr = _mm256_mul_pd(r, r);
+    const __m256i self = _mm256_set1_epi64x((long long)T->agent);
+    const __m256i ihi = _mm256_set1_epi64x((long long)((uint64_t)T->agent << 32));
+    wsoa_t *w = &tb->ws;
+    for (int32_t y = y0; y <= y1; y++) {
+        uint32_t row = (uint32_t)y * (uint32_t)e->gnx;
+        size_t k0 = e->cell_start[row + (uint32_t)x0], k1 = e->cell_start[row + (uint32_t)x1 + 1];
+        tb->tested += (uint64_t)(k1 - k0);
+        wsoa_reserve(w, n + (k1 - k0));
+        for (size_t q = k0; q < k1; q += 4) { /* the cells of a row are contiguous */
+            /* four entries, transposed: (t_in, t_out, t0, t1), then (x0, y0, vx, vy) */
+            const double *E = &ix->ent[q].t_in;
+            __m256d a0 = _mm256_load_pd(E), a1 = _mm256_load_pd(E + 8), a2 = _mm256_load_pd(E + 16),
+                    a3 = _mm256_load_pd(E + 24);
+            __m256d u0 = _mm256_unpacklo_pd(a0, a1), u1 = _mm256_unpackhi_pd(a0, a1);
+            __m256d u2 = _mm256_unpacklo_pd(a2, a3), u3 = _mm256_unpackhi_pd(a2, a3);
+            __m256d t_in = _mm256_permute2f128_pd(u0, u2, 0x20),
+                    t_out = _mm256_permute2f128_pd(u1, u3, 0x20);
+            __m256d jt0 = _mm256_permute2f128_pd(u0, u2, 0x31),
+                    jt1 = _mm256_permute2f128_pd(u1, u3, 0x31);
+            a0 = _mm256_load_pd(E + 4), a1 = _mm256_load_pd(E + 12), a2 = _mm256_load_pd(E + 20),
+            a3 = _mm256_load_pd(E + 28);
+            u0 = _mm256_unpacklo_pd(a0, a1), u1 = _mm256_unpackhi_pd(a0, a1);
+            u2 = _mm256_unpacklo_pd(a2, a3), u3 = _mm256_unpackhi_pd(a2, a3);
+            __m256d jx = _mm256_permute2f128_pd(u0, u2, 0x20),
+                    jy = _mm256_permute2f128_pd(u1, u3, 0x20);
+            __m256d vx = _mm256_permute2f128_pd(u0, u2, 0x31),
+                    vy = _mm256_permute2f128_pd(u1, u3, 0x31);
+            __m256i ag = _mm256_cvtepu32_epi64(
+                _mm_loadu_si128((const __m128i *)(const void *)(ix->agent + q)));
+            /* the filter */
+            __m256d m = _mm256_and_pd(_mm256_cmp_pd(t_in, t, _CMP_LE_OQ),
+                                      _mm256_cmp_pd(t, t_out, _CMP_LT_OQ));
+            m = _mm256_and_pd(
+                m, _mm256_cmp_pd(_mm256_add_pd(_mm256_mul_pd(ux, vx), _mm256_mul_pd(uy, vy)), ua,
+                                 _CMP_LT_OQ));
+            m = _mm256_andnot_pd(_mm256_castsi256_pd(_mm256_cmpeq_epi64(ag, self)), m);
+            /* the window */
+            __m256d ts = _mm256_blendv_pd(jt0, it0, _mm256_cmp_pd(it0, jt0, _CMP_GT_OQ));
+            ts = _mm256_blendv_pd(origin, ts, _mm256_cmp_pd(ts, origin, _CMP_GT_OQ));
+            __m256d te = _mm256_blendv_pd(jt1, it1, _mm256_cmp_pd(it1, jt1, _CMP_LT_OQ));
+            __m256d span = _mm256_mul_pd(_mm256_sub_pd(te, ts), us);
+            __m256d di = _mm256_mul_pd(_mm256_sub_pd(ts, it0), us),
+                    dj = _mm256_mul_pd(_mm256_sub_pd(ts, jt0), us);
+            __m256d px = _mm256_sub_pd(_mm256_add_pd(jx, _mm256_mul_pd(vx, dj)),
+                                       _mm256_add_pd(ix0, _mm256_mul_pd(ivx, di)));
+            __m256d py = _mm256_sub_pd(_mm256_add_pd(jy, _mm256_mul_pd(vy, dj)),
+                                       _mm256_add_pd(iy0, _mm256_mul_pd(ivy, di)));
+            __m256d rvx = _mm256_sub_pd(vx, ivx), rvy = _mm256_sub_pd(vy, ivy);
+            /* the solver's first test: in range at the start, or nearing and closest within r */
+            __m256d A = _mm256_add_pd(_mm256_mul_pd(rvx, rvx), _mm256_mul_pd(rvy, rvy));
+            __m256d B =
+                _mm256_mul_pd(two, _mm256_add_pd(_mm256_mul_pd(px, rvx), _mm256_mul_pd(py, rvy)));
+            __m256d C =
+                _mm256_sub_pd(_mm256_add_pd(_mm256_mul_pd(px, px), _mm256_mul_pd(py, py)), rr);
+            __m256d moving = _mm256_cmp_pd(A, zero, _CMP_GT_OQ);
+            __m256d tv = _mm256_div_pd(_mm256_xor_pd(B, neg),
+                                       _mm256_mul_pd(two, _mm256_blendv_pd(one, A, moving)));
+            __m256d tc = _mm256_min_pd(tv, span); /* tv < span ? tv : span */
+            __m256d cx = _mm256_add_pd(px, _mm256_mul_pd(rvx, tc)),
+                    cy = _mm256_add_pd(py, _mm256_mul_pd(rvy, tc));
+            __m256d near = _mm256_cmp_pd(
+                _mm256_add_pd(_mm256_mul_pd(cx, cx), _mm256_mul_pd(cy, cy)), rr, _CMP_LE_OQ);
+            __m256d hit = _mm256_or_pd(
+                _mm256_cmp_pd(C, zero, _CMP_LE_OQ),
+                _mm256_and_pd(_mm256_and_pd(moving, _mm256_cmp_pd(B, zero, _CMP_LT_OQ)), near));
+            int mm = _mm256_movemask_pd(_mm256_and_pd(m, hit));
+            size_t rem = k1 - q;
+            mm &= 15 >> (4 - (rem < 4 ? rem : 4)); /* not the lanes past the row */
+            /* (packed even if no lane passed: cheaper than a branch that half the lanes take) */
+            __m256i perm = _mm256_loadu_si256((const __m256i *)(const void *)avx2_perm[mm]);
+            AVX2_PACK(w->px + n, px, perm);
+            AVX2_PACK(w->py + n, py, perm);
+            AVX2_PACK(w->vx + n, rvx, perm);
+            AVX2_PACK(w->vy + n, rvy, perm);
+            AVX2_PACK(w->span + n, span, perm);
+            AVX2_PACK(w->ts + n, ts, perm);
+            AVX2_PACK((double *)(void *)(w->ij + n), _mm256_castsi256_pd(_mm256_or_si256(ihi, ag)),
+                      perm);
+            n += (size_t)__builtin_popcount((unsigned)mm);
+        }
     }
-    size_t nw = 0;
-    for (size_t q = 0; q < nc; q++) nw += window(e, self, La, tb->cand[q].agent, tb->cand[q].leg, &tb->win[nw]);
-    for (size_t q = 0; q < nw; q++) solve_window(e, &tb->win[q], tb);
+    return n;
+}
+
+/* Pass 2: solve the n packed windows (each holds a piece) as contact_solve does, and file the
+ * pieces. */
+__attribute__((target("avx2"))) static void avx2_solve(const popi_contact_kinetic_t *e, tbuf_t *tb,
+                                                       size_t n)
+{
+    const wsoa_t *w = &tb->ws;
+    const __m256d r = _mm256_set1_pd(e->r), zero = _mm256_setzero_pd(), two = _mm256_set1_pd(2.0),
+                  four = _mm256_set1_pd(4.0), mhalf = _mm256_set1_pd(-0.5),
+                  neg = _mm256_set1_pd(-0.0);
+    const __m256d rr = _mm256_mul_pd(r, r);
+    for (size_t q = 0; q < n; q += 4) {
+        __m256d px = _mm256_loadu_pd(w->px + q), py = _mm256_loadu_pd(w->py + q);
+        __m256d vx = _mm256_loadu_pd(w->vx + q), vy = _mm256_loadu_pd(w->vy + q);
+        __m256d span = _mm256_loadu_pd(w->span + q);
+        __m256d A = _mm256_add_pd(_mm256_mul_pd(vx, vx), _mm256_mul_pd(vy, vy));
+        __m256d B = _mm256_mul_pd(two, _mm256_add_pd(_mm256_mul_pd(px, vx), _mm256_mul_pd(py, vy)));
+        __m256d C = _mm256_sub_pd(_mm256_add_pd(_mm256_mul_pd(px, px), _mm256_mul_pd(py, py)), rr);
+        __m256d in0 = _mm256_cmp_pd(C, zero, _CMP_LE_OQ);
+        __m256d moving = _mm256_cmp_pd(A, zero, _CMP_GT_OQ);
+        /* closest approach: ts = A > 0 ? -B / (2A) : 0, clamped to [0, span] */
+        __m256d ts =
+            _mm256_and_pd(moving, _mm256_div_pd(_mm256_xor_pd(B, neg), _mm256_mul_pd(two, A)));
+        ts = _mm256_max_pd(zero, ts); /* ts < 0 ? 0 : ts */
+        ts = _mm256_min_pd(span, ts); /* ts > span ? span : ts */
+        __m256d cx = _mm256_add_pd(px, _mm256_mul_pd(vx, ts)),
+                cy = _mm256_add_pd(py, _mm256_mul_pd(vy, ts));
+        __m256d dmin = _mm256_sqrt_pd(_mm256_add_pd(_mm256_mul_pd(cx, cx), _mm256_mul_pd(cy, cy)));
+        __m256d ex = _mm256_add_pd(px, _mm256_mul_pd(vx, span)),
+                ey = _mm256_add_pd(py, _mm256_mul_pd(vy, span));
+        __m256d in1 = _mm256_cmp_pd(
+            _mm256_sub_pd(_mm256_add_pd(_mm256_mul_pd(ex, ex), _mm256_mul_pd(ey, ey)), rr), zero,
+            _CMP_LE_OQ);
+        /* the crossings: roots of A t^2 + B t + C, in the stable form */
+        __m256d disc = _mm256_sub_pd(_mm256_mul_pd(B, B), _mm256_mul_pd(_mm256_mul_pd(four, A), C));
+        __m256d sq = _mm256_sqrt_pd(disc);
+        __m256d sgn =
+            _mm256_blendv_pd(_mm256_xor_pd(sq, neg), sq, _mm256_cmp_pd(B, zero, _CMP_GE_OQ));
+        __m256d qq = _mm256_mul_pd(mhalf, _mm256_add_pd(B, sgn));
+        __m256d r1 = _mm256_div_pd(qq, A);
+        __m256d r2 =
+            _mm256_blendv_pd(r1, _mm256_div_pd(C, qq), _mm256_cmp_pd(qq, zero, _CMP_NEQ_UQ));
+        __m256d lt = _mm256_cmp_pd(r1, r2, _CMP_LT_OQ);
+        __m256d t1 = _mm256_blendv_pd(r2, r1, lt), t2 = _mm256_blendv_pd(r1, r2, lt);
+        __m256d tangent = _mm256_cmp_pd(disc, zero, _CMP_LT_OQ); /* within rounding */
+        t1 = _mm256_blendv_pd(t1, ts, tangent);
+        t2 = _mm256_blendv_pd(t2, ts, tangent);
+        __m256d lo =
+            _mm256_blendv_pd(_mm256_max_pd(zero, t1), zero, in0); /* in0 ? 0 : (t1 < 0 ? 0 : t1) */
+        __m256d hi =
+            _mm256_blendv_pd(_mm256_min_pd(span, t2), span, in1); /* in1 ? span : min(t2, span) */
+        hi = _mm256_blendv_pd(hi, lo, _mm256_cmp_pd(hi, lo, _CMP_LT_OQ)); /* a touch */
+        /* no relative motion: in range all window long */
+        lo = _mm256_blendv_pd(zero, lo, moving);
+        hi = _mm256_blendv_pd(span, hi, moving);
+        double a[4], b[4], d[4];
+        _mm256_storeu_pd(a, lo);
+        _mm256_storeu_pd(b, hi);
+        _mm256_storeu_pd(d, dmin);
+        size_t m = n - q < 4 ? n - q : 4;
+        for (size_t l = 0; l < m; l++) {
+            uint64_t ij = w->ij[q + l];
+            push_win_piece(e, tb, (popi_time_t)w->ts[q + l], w->span[q + l], (uint32_t)(ij >> 32),
+                           (uint32_t)ij, a[l], b[l], d[l]);
+        }
+    }
+}
+
+__attribute__((target("avx2"))) static void answer_chunk_avx2(const popi_contact_kinetic_t *e,
+                                                              size_t k0, size_t k1, tbuf_t *tb)
+{
+    size_t n = 0;
+    for (size_t q = k0; q < k1; q++)
+        n = avx2_test(e, &e->trigs[q], tb, n);
+    tb->solved += n;
+    avx2_solve(e, tb, n);
+}
+#endif
+
+/* Triggers are answered in chunks of this many (the vector path solves a chunk's windows
+ * together). */
+#define CHUNK 64
+
+/* Answer triggers e->trigs[k0..k1): their new pieces go to tb->pc, or to tb's rings. */
+static void answer_chunk(const popi_contact_kinetic_t *e, size_t k0, size_t k1, tbuf_t *tb)
+{
+#ifdef KIN_AVX2
+    if (e->avx2) {
+        answer_chunk_avx2(e, k0, k1, tb);
+        return;
+    }
+#endif
+    for (size_t q = k0; q < k1; q++)
+        answer_scalar(e, &e->trigs[q], tb);
 }
 
 /* ---------------------------------------------------------------------------------------------- */
 /* Sorting, the map of continuable intervals and the rings                                         */
 
-/* Sort v[0..n) by (k, tie), k < 2^bits: one counting pass on the top bits of k into about n
+/* Sort e->kv[0..n) by (k, tie), k < 2^bits: one counting pass on the top bits of k into about n
  * buckets, then an insertion sort, which only moves entries within their bucket. */
-static void sort_kv(popi_contact_kinetic_t *e, kv_t *v, size_t n, int bits)
+static void sort_kv(popi_contact_kinetic_t *e, size_t n, int bits)
 {
+    kv_t *v = e->kv;
     if (n < 2) return;
     int d = 1;
     while (d < bits && ((size_t)1 << d) < n) d++;
     int shift = bits > d ? bits - d : 0;
     size_t nb = (size_t)1 << (bits < d ? bits : d);
     POPI_GROW(e->cnt, e->cnt_cap, nb + 1);
-    size_t *cnt = e->cnt;
+    uint32_t *cnt = e->cnt;
     kv_t *tmp = e->kv_tmp;
     memset(cnt, 0, (nb + 1) * sizeof *cnt);
     for (size_t i = 0; i < n; i++) cnt[(v[i].k >> shift) + 1]++;
@@ -721,7 +1036,8 @@ static void sort_kv(popi_contact_kinetic_t *e, kv_t *v, size_t n, int bits)
         }
         tmp[u] = x;
     }
-    memcpy(v, tmp, n * sizeof *v);
+    e->kv = tmp; /* the sorted entries: swap the buffers rather than copy back */
+    e->kv_tmp = v;
 }
 
 static void kv_reserve(popi_contact_kinetic_t *e, size_t n)
@@ -903,11 +1219,6 @@ static void gather_pieces(popi_contact_kinetic_t *e)
         e->stats.pairs_solved += tb->solved;
         for (size_t k = 0; k < tb->n_pc; k++) {
             const piece_t *p = &tb->pc[k];
-            if (is_simple(e, p)) { /* straight to the slice of its end */
-                int64_t due = due_of((double)p->ts + p->b * 1e6);
-                push_piece(&e->dring[(due / e->slice) % RING], p);
-                continue;
-            }
             int64_t sa = (int64_t)((double)p->ts + p->a * 1e6);
             if (sa < T1) push_piece(&cur, p);
             else push_piece(&e->ring[(sa / e->slice) % RING], p);
@@ -995,10 +1306,12 @@ static void chain_pieces(popi_contact_kinetic_t *e)
     size_t n = e->n_cur;
     kv_reserve(e, n + 1);
     for (size_t k = 0; k < n; k++) e->kv[k] = (kv_t){compact_key(e, e->cur[k].key), e->cur[k].ts, (uint32_t)k, 0};
-    sort_kv(e, e->kv, n, e->key_bits);
+    sort_kv(e, n, e->key_bits);
     const piece_t *cur = e->cur;
     size_t q = 0;
     while (q < n) {
+        /* the map is larger than the caches: ask for the slot of a pair a few entries ahead */
+        if (q + 8 < n) __builtin_prefetch(&e->map[map_hash(e, cur[e->kv[q + 8].idx].key)]);
         uint64_t key = cur[e->kv[q].idx].key;
         size_t end = q + 1;
         while (end < n && cur[e->kv[end].idx].key == key) end++;
@@ -1103,7 +1416,7 @@ static void emit_interval(popi_contact_kinetic_t *e, uint64_t key, popi_time_t t
                           double dmin, uint32_t rec)
 {
     uint32_t i = (uint32_t)(key >> 32), j = (uint32_t)(key & 0xffffffffu);
-    float rssi = (float)popi_radio_mean_rssi(e->radio, dmin, 0);
+    float rssi = e->skip_rssi ? NAN : (float)popi_radio_mean_rssi(e->radio, dmin, 0);
     popi_contact_t c = {t_start, t_end, i, j, rssi, (float)dmin};
     e->stats.proximities++;
     if (e->sink.on_proximity) e->sink.on_proximity(e->sink.ctx, &c);
@@ -1118,56 +1431,84 @@ static void emit_interval(popi_contact_kinetic_t *e, uint64_t key, popi_time_t t
     }
 }
 
-#define TAG_PIECE UINT32_C(0x80000000) /* kv.idx of an entry of e->epc rather than e->touched */
+/* The sort entries of a slice (e->kv) name their entry by (idx, pad): pad = KV_TOUCHED for
+ * e->touched[idx], KV_EPC for e->epc[idx] (finish), else thread pad's ring slot of this slice,
+ * e->tb[pad].dring[slot].v[idx]. */
+#define KV_TOUCHED UINT32_MAX
+#define KV_EPC (UINT32_MAX - 1)
 
-/* Sort e->touched and e->epc into e->kv by (bucket of the close, i, j, t_start); entries still
- * open (BLE) count as bucket 0. */
-static void sort_entries(popi_contact_kinetic_t *e, bool by_bucket)
+/* Sort key of an entry: (bucket of the close, i, j), tie t_start; entries still open (BLE) count
+ * as bucket 0. b0, nb: the slice's first bucket and count (nb = 1: one bucket). */
+static inline kv_t entry_kv(const popi_contact_kinetic_t *e, uint64_t key, int64_t due,
+                            popi_time_t t_start, bool closing, int64_t b0, int64_t nb, uint32_t idx,
+                            uint32_t pad)
+{
+    uint64_t bk = 0;
+    if (nb > 1 && closing) {
+        int64_t d = due / e->bucket - b0;
+        bk = (uint64_t)(d < 0 ? 0 : d >= nb ? nb - 1 : d);
+    }
+    return (kv_t){(bk << e->key_bits) | compact_key(e, key), t_start, idx, pad};
+}
+
+/* Sort into e->kv (e->n_kv entries), by (bucket of the close, i, j, t_start): e->touched, e->epc
+ * and, if @p rings, the one-piece intervals of the threads' ring slots of this slice that end in
+ * it (the others go to the thread's spare slot, which replaces the ring slot once these are
+ * emitted). */
+static void sort_entries(popi_contact_kinetic_t *e, bool by_bucket, bool rings)
 {
     size_t n = e->n_touched + e->n_epc;
+    int slot = (int)((e->T0 / e->slice) % RING);
+    if (rings)
+        for (int t = 0; t < e->threads; t++)
+            n += e->tb[t].dring[slot].n;
     kv_reserve(e, n + 1);
     int64_t b0 = e->T0 / e->bucket, nb = by_bucket ? (e->T1 - 1) / e->bucket - b0 + 1 : 1;
     int bb = 0;
     while (((int64_t)1 << bb) < nb) bb++;
-    for (size_t k = 0; k < n; k++) {
-        uint64_t key;
-        int64_t due, t_start;
-        bool closing = true;
-        uint32_t idx;
-        if (k < e->n_touched) {
-            const fin_t *f = &e->touched[k];
-            key = f->key;
-            due = f->due;
-            t_start = f->t_start;
-            closing = f->closing != 0;
-            idx = (uint32_t)k;
-        } else {
-            const piece_t *p = &e->epc[k - e->n_touched];
-            key = p->key;
-            due = due_of((double)p->ts + p->b * 1e6);
-            t_start = p->ts + us_of(p->a);
-            idx = (uint32_t)(k - e->n_touched) | TAG_PIECE;
-        }
-        uint64_t bk = 0;
-        if (nb > 1 && closing) {
-            int64_t d = due / e->bucket - b0;
-            bk = (uint64_t)(d < 0 ? 0 : d >= nb ? nb - 1 : d);
-        }
-        e->kv[k] = (kv_t){(bk << e->key_bits) | compact_key(e, key), t_start, idx, 0};
+    size_t m = 0;
+    for (size_t k = 0; k < e->n_touched; k++) {
+        const fin_t *f = &e->touched[k];
+        e->kv[m++] = entry_kv(e, f->key, f->due, f->t_start, f->closing != 0, b0, nb, (uint32_t)k,
+                              KV_TOUCHED);
     }
-    sort_kv(e, e->kv, n, e->key_bits + bb);
+    for (size_t k = 0; k < e->n_epc; k++) {
+        const piece_t *p = &e->epc[k];
+        e->kv[m++] = entry_kv(e, p->key, due_of((double)p->ts + p->b * 1e6), p->ts + us_of(p->a),
+                              true, b0, nb, (uint32_t)k, KV_EPC);
+    }
+    if (rings)
+        for (int t = 0; t < e->threads; t++) {
+            const pslot_t *ds = &e->tb[t].dring[slot];
+            pslot_t *keep = &e->tb[t].spare;
+            keep->n = 0;
+            for (size_t k = 0; k < ds->n; k++) {
+                const piece_t *p = &ds->v[k];
+                int64_t due = due_of((double)p->ts + p->b * 1e6);
+                if (due < e->T1) /* ends in this slice */
+                    e->kv[m++] = entry_kv(e, p->key, due, p->ts + us_of(p->a), true, b0, nb,
+                                          (uint32_t)k, (uint32_t)t);
+                else /* later: after a turn of the ring */
+                    push_piece(keep, p);
+            }
+        }
+    e->n_kv = m;
+    sort_kv(e, m, e->key_bits + bb);
 }
 
 /* Emit the sorted entries; @p t_cut >= 0 closes every one at t_cut (finish). */
 static void emit_entries(popi_contact_kinetic_t *e, popi_time_t t_cut)
 {
-    size_t n = e->n_touched + e->n_epc;
+    size_t n = e->n_kv;
+    int slot = (int)((e->T0 / e->slice) % RING);
     uint64_t last_key = UINT64_MAX;
     popi_time_t last_ts = INT64_MIN;
     for (size_t k = 0; k < n; k++) {
-        uint32_t idx = e->kv[k].idx;
-        if (idx & TAG_PIECE) {
-            const piece_t *p = &e->epc[idx & ~TAG_PIECE];
+        uint32_t idx = e->kv[k].idx, pad = e->kv[k].pad;
+        if (k + 8 < n && e->kv[k + 8].pad < KV_EPC) /* the sort scattered the pieces: ask ahead */
+            __builtin_prefetch(&e->tb[e->kv[k + 8].pad].dring[slot].v[e->kv[k + 8].idx]);
+        if (pad != KV_TOUCHED) {
+            const piece_t *p = pad == KV_EPC ? &e->epc[idx] : &e->tb[pad].dring[slot].v[idx];
             if (p->key == last_key && p->ts == last_ts) continue; /* the same window solved twice */
             last_key = p->key;
             last_ts = p->ts;
@@ -1219,25 +1560,16 @@ static void emit_slice(popi_contact_kinetic_t *e)
             fin_t f = {rc->key, rc->t_start, 0, rc->due, rc->tl, e->live[k], 0};
             push_touched(e, &f);
         }
-    /* one-piece intervals ending in this slice */
-    pslot_t *ds = &e->dring[(e->T0 / e->slice) % RING];
-    { /* take the slot whole, give back what ends later */
-        piece_t *v = ds->v;
-        size_t n = ds->n, cap = ds->cap;
-        ds->v = e->epc;
-        ds->cap = e->epc_cap;
-        ds->n = 0;
-        e->epc = v;
-        e->epc_cap = cap;
-        size_t w = 0;
-        for (size_t k = 0; k < n; k++) {
-            if (due_of((double)v[k].ts + v[k].b * 1e6) < e->T1) v[w++] = v[k];
-            else push_piece(ds, &v[k]);
-        }
-        e->n_epc = w;
-    }
-    sort_entries(e, !e->ble);
+    sort_entries(e, !e->ble, true);
     emit_entries(e, -1);
+    /* what waits in the slots for a later turn of the ring */
+    int slot = (int)((e->T0 / e->slice) % RING);
+    for (int t = 0; t < e->threads; t++) {
+        pslot_t x = e->tb[t].dring[slot];
+        e->tb[t].dring[slot] = e->tb[t].spare;
+        e->tb[t].spare = x;
+        e->tb[t].spare.n = 0;
+    }
 }
 
 /* ---------------------------------------------------------------------------------------------- */
@@ -1272,8 +1604,9 @@ static void run_slice(popi_contact_kinetic_t *e, popi_time_t T0, popi_time_t T1)
 #pragma omp parallel num_threads(nth)
     {
         tbuf_t *tb = &e->tb[omp_get_thread_num()];
-#pragma omp for schedule(dynamic, 64)
-        for (size_t k = 0; k < nt; k++) answer(e, &e->trigs[k], tb);
+#pragma omp for schedule(dynamic, 1)
+        for (size_t k = 0; k < nt; k += CHUNK)
+            answer_chunk(e, k, k + CHUNK < nt ? k + CHUNK : nt, tb);
     }
     gather_pieces(e);
     chain_pieces(e);
@@ -1309,10 +1642,11 @@ void popi_contact_kinetic_finish(popi_contact_kinetic_t *e)
     e->n_touched = 0;
     e->n_epc = 0;
     for (int s = 0; s < RING; s++) {
-        for (size_t k = 0; k < e->dring[s].n; k++) {
-            const piece_t *p = &e->dring[s].v[k];
-            if ((double)p->ts + p->a * 1e6 < (double)e->now) push_epc(e, p);
-        }
+        for (int t = 0; t < e->threads; t++)
+            for (size_t k = 0; k < e->tb[t].dring[s].n; k++) {
+                const piece_t *p = &e->tb[t].dring[s].v[k];
+                if ((double)p->ts + p->a * 1e6 < (double)e->now) push_epc(e, p);
+            }
         for (size_t k = 0; k < e->done[s].n; k++) push_touched(e, &e->done[s].v[k]);
         for (size_t k = 0; k < e->ends[s].n; k++) {
             endref_t x = e->ends[s].v[k];
@@ -1323,11 +1657,12 @@ void popi_contact_kinetic_finish(popi_contact_kinetic_t *e)
         }
     }
     e->T0 = e->now;
-    sort_entries(e, false);
+    sort_entries(e, false, false);
     emit_entries(e, e->now);
     for (int k = 0; k < RING; k++) {
         e->ring[k].n = 0;
-        e->dring[k].n = 0;
+        for (int t = 0; t < e->threads; t++)
+            e->tb[t].dring[k].n = 0;
         e->done[k].n = 0;
         e->ends[k].n = 0;
     }

@@ -45,6 +45,14 @@ popi_err_t popi_contact_kinetic_create(popi_contact_kinetic_t **out, const popi_
  */
 void popi_contact_kinetic_set_grain(popi_contact_kinetic_t *e, size_t agents, size_t triggers);
 
+/**
+ * Say whether the sink reads rssi_dbm of the intervals it is given (the default: yes). When it
+ * does not, proximity intervals (and the unit disc's contacts, which are the same records) carry
+ * NaN there, which spares a logarithm per interval; nothing else changes (contacts detected by
+ * the BLE radio always carry their measured RSSI). O(1).
+ */
+void popi_contact_kinetic_set_rssi(popi_contact_kinetic_t *e, bool needed);
+
 /** Free the engine. Accepts NULL. */
 void popi_contact_kinetic_free(popi_contact_kinetic_t *e);
 
