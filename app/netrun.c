@@ -328,15 +328,9 @@ static popi_err_t record(popi_netrun_keep_t *k, popi_h5_t *hp, const node_row_t 
     memset(hp, 0, sizeof *hp);
     hp->fd = -1;
     popi_err_t rc;
-    char *json = popi_scenario_to_json(s);
     size_t nb;
     const popi_p2p_block_t *b = popi_p2p_blocks(k->p2p, &nb);
-    if ((rc = popi_h5_attr_str(&h, "/", "scenario", json))) goto fail;
-    if ((rc = popi_h5_attr_u64(&h, "/", "seed", s->seed))) goto fail;
-    if ((rc = popi_h5_attr_u64(&h, "/", "run_index", k->opts.run_index))) goto fail;
-    if ((rc = popi_h5_attr_str(&h, "/", "version", popi_version()))) goto fail;
-    if ((rc = popi_h5_attr_i64(&h, "/", "threads", k->opts.threads))) goto fail;
-    if ((rc = popi_h5_attr_str(&h, "/", "generator", "popi-sim (popi run, network)"))) goto fail;
+    if ((rc = popi_run_write_root_attrs(&h, s, &k->opts, "popi-sim (popi run, network)"))) goto fail;
     if ((rc = popi_h5_attr_f64(&h, "/", "duration_s", popi_time_to_s(k->t_end)))) goto fail;
     if ((rc = popi_h5_write_table(&h, &t_blocks, b, nb))) goto fail;
     if ((rc = popi_h5_write_f64(&h, "/chain/intervals", k->intervals, k->n_intervals, "s",
@@ -345,26 +339,18 @@ static popi_err_t record(popi_netrun_keep_t *k, popi_h5_t *hp, const node_row_t 
     if ((rc = popi_h5_attr_str(&h, "/nodes", "energy.categories",
                                "hash, signature, ble_scan, ble_advertise, radio_tx, radio_rx, radio_tail"))) goto fail;
     if ((rc = popi_h5_write_table(&h, &t_sum, sum, 1))) goto fail;
-    free(json);
     return popi_h5_commit(&h);
 fail:
-    free(json);
     popi_h5_abort(&h);
     return rc;
 }
 
-static double now_s(clockid_t c)
-{
-    struct timespec ts;
-    clock_gettime(c, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 popi_err_t popi_netrun_execute(const popi_scenario_t *s, const popi_run_opts_t *opts,
                                popi_netrun_summary_t *sum, popi_run_fail_t *fail,
                                popi_netrun_keep_t **keep)
 {
-    double w0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    double w0 = popi_run_clock_s(CLOCK_MONOTONIC), c0 = popi_run_clock_s(CLOCK_PROCESS_CPUTIME_ID);
     memset(sum, 0, sizeof *sum);
     if (keep) *keep = NULL;
     *fail = POPI_RUN_FAIL_INPUT;
@@ -413,8 +399,8 @@ popi_err_t popi_netrun_execute(const popi_scenario_t *s, const popi_run_opts_t *
     }
     sum->energy_mean_j = sum->nodes ? etot / sum->nodes : 0;
     sum->battery_pct_per_day_mean = sum->nodes ? btot / sum->nodes : 0;
-    sum->wall_s = now_s(CLOCK_MONOTONIC) - w0;
-    sum->cpu_s = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    sum->wall_s = popi_run_clock_s(CLOCK_MONOTONIC) - w0;
+    sum->cpu_s = popi_run_clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     sum->peak_rss_kb = popi_run_peak_rss_kb();
     /* record */
     *fail = POPI_RUN_FAIL_OUTPUT;
@@ -422,8 +408,8 @@ popi_err_t popi_netrun_execute(const popi_scenario_t *s, const popi_run_opts_t *
     *fail = POPI_RUN_FAIL_NONE;
     rc = POPI_OK;
 out:
-    sum->wall_s = now_s(CLOCK_MONOTONIC) - w0;
-    sum->cpu_s = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    sum->wall_s = popi_run_clock_s(CLOCK_MONOTONIC) - w0;
+    sum->cpu_s = popi_run_clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     sum->peak_rss_kb = popi_run_peak_rss_kb();
     popi_h5_abort(&h);
     free(rows);

@@ -531,13 +531,7 @@ static popi_err_t record(run_t *r, popi_h5_t *hp, const popi_agent_row_t *rows, 
     popi_err_t rc;
     memset(hp, 0, sizeof *hp);
     hp->fd = -1;
-    char *json = popi_scenario_to_json(s);
-    if ((rc = popi_h5_attr_str(&h, "/", "scenario", json))) goto fail;
-    if ((rc = popi_h5_attr_u64(&h, "/", "seed", s->seed))) goto fail;
-    if ((rc = popi_h5_attr_u64(&h, "/", "run_index", r->opts.run_index))) goto fail;
-    if ((rc = popi_h5_attr_str(&h, "/", "version", popi_version()))) goto fail;
-    if ((rc = popi_h5_attr_i64(&h, "/", "threads", r->opts.threads))) goto fail;
-    if ((rc = popi_h5_attr_str(&h, "/", "generator", "popi-sim (popi run)"))) goto fail;
+    if ((rc = popi_run_write_root_attrs(&h, s, &r->opts, "popi-sim (popi run)"))) goto fail;
     if ((rc = popi_h5_attr_i64(&h, "/", "agents", r->n))) goto fail;
     if ((rc = popi_h5_attr_f64(&h, "/", "duration_s", popi_time_to_s(r->t_end)))) goto fail;
     if (s->out_contacts && (rc = write_contacts(&h, &t_events, &r->events))) goto fail;
@@ -581,10 +575,8 @@ static popi_err_t record(run_t *r, popi_h5_t *hp, const popi_agent_row_t *rows, 
     }
     if (rc) goto fail;
     if ((rc = popi_h5_write_table(&h, &t_fit, fits, 2))) goto fail;
-    free(json);
     return popi_h5_commit(&h);
 fail:
-    free(json);
     popi_h5_abort(&h);
     return rc;
 }
@@ -601,11 +593,25 @@ long popi_run_peak_rss_kb(void)
     return kb;
 }
 
-static double now_s(clockid_t c)
+double popi_run_clock_s(clockid_t c)
 {
     struct timespec ts;
     clock_gettime(c, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+popi_err_t popi_run_write_root_attrs(popi_h5_t *h, const popi_scenario_t *s,
+                                     const popi_run_opts_t *opts, const char *generator)
+{
+    char *json = popi_scenario_to_json(s);
+    popi_err_t rc = popi_h5_attr_str(h, "/", "scenario", json);
+    free(json);
+    if (!rc) rc = popi_h5_attr_u64(h, "/", "seed", s->seed);
+    if (!rc) rc = popi_h5_attr_u64(h, "/", "run_index", opts->run_index);
+    if (!rc) rc = popi_h5_attr_str(h, "/", "version", popi_version());
+    if (!rc) rc = popi_h5_attr_i64(h, "/", "threads", opts->threads);
+    if (!rc) rc = popi_h5_attr_str(h, "/", "generator", generator);
+    return rc;
 }
 
 static void run_destroy(run_t *r)
@@ -631,7 +637,7 @@ static void run_destroy(run_t *r)
 popi_err_t popi_run_execute(const popi_scenario_t *s, const popi_run_opts_t *opts, popi_run_summary_t *sum,
                             popi_run_fail_t *fail)
 {
-    double w0 = now_s(CLOCK_MONOTONIC), c0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
+    double w0 = popi_run_clock_s(CLOCK_MONOTONIC), c0 = popi_run_clock_s(CLOCK_PROCESS_CPUTIME_ID);
     run_t r;
     memset(&r, 0, sizeof r);
     memset(sum, 0, sizeof *sum);
@@ -673,8 +679,8 @@ popi_err_t popi_run_execute(const popi_scenario_t *s, const popi_run_opts_t *opt
     sum->des_events = r.des.n_executed;
     sum->sightings = r.radio.n_sightings;
 out:
-    sum->wall_s = now_s(CLOCK_MONOTONIC) - w0;
-    sum->cpu_s = now_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
+    sum->wall_s = popi_run_clock_s(CLOCK_MONOTONIC) - w0;
+    sum->cpu_s = popi_run_clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     sum->peak_rss_kb = popi_run_peak_rss_kb();
     popi_h5_abort(&h);
     free(rows);

@@ -14,11 +14,14 @@
 #include "popi/contact.h"
 #include "popi/des.h"
 #include "popi/fit.h"
+#include "popi/h5out.h"
 #include "popi/mobility.h"
 #include "popi/radio.h"
 #include "popi/scenario.h"
 #include "popi/trace.h"
 #include "popi/world.h"
+
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,6 +79,16 @@ popi_err_t popi_run_execute(const popi_scenario_t *s, const popi_run_opts_t *opt
 
 /** Peak resident set size of this process, kB (from /proc/self/status; 0 if unknown). */
 long popi_run_peak_rss_kb(void);
+
+/** Seconds on clock @p c (CLOCK_MONOTONIC for wall time, CLOCK_PROCESS_CPUTIME_ID for CPU). */
+double popi_run_clock_s(clockid_t c);
+
+/**
+ * The root attributes every output file carries: the effective scenario (JSON), seed, run index,
+ * program version, thread count and @p generator. Errors: POPI_EHDF5.
+ */
+popi_err_t popi_run_write_root_attrs(popi_h5_t *h, const popi_scenario_t *s,
+                                     const popi_run_opts_t *opts, const char *generator);
 
 #ifdef __cplusplus
 }
