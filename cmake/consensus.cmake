@@ -16,11 +16,12 @@ set(POPI_CONSENSUS_SOURCES
   consensus/chainfile.c
   consensus/detect.c
   consensus/wallet.c
+  consensus/sigcache.c
   consensus/engine.c
   consensus/pow.c
   consensus/node.c
 )
-set(POPI_CONSENSUS_TESTS crypto ledger validate fuzz_corpus store chain detect pow p2p)
+set(POPI_CONSENSUS_TESTS crypto ledger validate fuzz_corpus store chain detect pow p2p sigcache)
 
 option(POPI_FUZZ "Build the libFuzzer target fuzz_decode (needs clang)" OFF)
 if(POPI_FUZZ)

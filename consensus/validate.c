@@ -11,6 +11,7 @@
  * the block already consumed it, which is how double spends inside the block are caught.
  */
 #include "popi/ledger.h"
+#include "popi/sigcache.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -438,7 +439,9 @@ popi_verr_t popi_ledger_check_inputs(const popi_block_t *b, const popi_ledger_ru
                 break;
             }
             v->n_sig_checks++;
-            if (!popi_crypto_verify(&tx->in[i].sig, digest.b, sizeof digest.b, &u.owner)) {
+            if (!(rules->sig_cache
+                      ? popi_sigcache_verify(rules->sig_cache, &tx->in[i].sig, &digest, &u.owner)
+                      : popi_crypto_verify(&tx->in[i].sig, digest.b, sizeof digest.b, &u.owner))) {
                 char ox[17];
                 popi_crypto_hex(ox, u.owner.b, 8);
                 code = fail(v, POPI_VERR_SIG, b, (int32_t)t, (int32_t)i,

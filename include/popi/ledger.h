@@ -177,6 +177,8 @@ typedef struct {
     uint32_t max_block_txs;     /**< transactions per block limit (default 10,000) */
     popi_ledger_proof_fn check_proof; /**< engine callback; required */
     void *proof_ctx;                  /**< passed to check_proof */
+    struct popi_sigcache *sig_cache;  /**< valid signatures seen before (sigcache.h), borrowed;
+                                           NULL: verify every signature */
 } popi_ledger_rules_t;
 
 /** Fill @p rules with the defaults above and kind @p kind, check_proof = accept-all. */
