@@ -224,6 +224,16 @@ static void analyse(popi_netrun_keep_t *k, popi_netrun_summary_t *sum)
     sum->messages = ns->n_sent;
     sum->bytes = ns->bytes_sent;
     sum->validations = st->validations;
+    sum->txs_created = st->txs_created;
+    sum->txs_confirmed = st->txs_confirmed;
+    size_t ntx;
+    const popi_tx_rec_t *tr = popi_p2p_txs(k->p2p, &ntx);
+    double *lat = popi_xmalloc((ntx ? ntx : 1) * sizeof *lat);
+    size_t nl = 0;
+    for (size_t i = 0; i < ntx; i++)
+        if (!isnan(tr[i].latency_s)) lat[nl++] = tr[i].latency_s;
+    sum->median_confirm_s = median_of(lat, nl);
+    free(lat);
     sum->reorgs = st->reorgs;
     sum->des_events = k->des.n_executed;
 }
@@ -287,6 +297,16 @@ static const popi_h5_field_t node_fields[] = {
     F(node_row_t, battery_pct_per_day, POPI_H5_F64, "%/day", "energy as a share of the battery per simulated day"),
 };
 
+static const popi_h5_field_t tx_fields[] = {
+    F(popi_tx_rec_t, t_created_s, POPI_H5_F64, "s", "signed and offered to its origin's mempool"),
+    F(popi_tx_rec_t, t_confirmed_s, POPI_H5_F64, "s", "time of the best-chain block holding it (NaN: unconfirmed)"),
+    F(popi_tx_rec_t, latency_s, POPI_H5_F64, "s", "confirmation latency (NaN: unconfirmed)"),
+    F(popi_tx_rec_t, height, POPI_H5_I64, "1", "height of that block, -1 if unconfirmed"),
+    F(popi_tx_rec_t, origin, POPI_H5_U32, "1", "paying node"),
+    F(popi_tx_rec_t, size, POPI_H5_U32, "B", "encoded size"),
+    F(popi_tx_rec_t, reached, POPI_H5_U32, "1", "full nodes that admitted it to their mempool"),
+};
+
 static const popi_h5_field_t sum_fields[] = {
     F(popi_netrun_summary_t, nodes, POPI_H5_U32, "1", "nodes"),
     F(popi_netrun_summary_t, light_nodes, POPI_H5_U32, "1", "light nodes"),
@@ -306,6 +326,9 @@ static const popi_h5_field_t sum_fields[] = {
     F(popi_netrun_summary_t, bytes, POPI_H5_U64, "B", "bytes sent"),
     F(popi_netrun_summary_t, energy_mean_j, POPI_H5_F64, "J", "mean energy per node"),
     F(popi_netrun_summary_t, battery_pct_per_day_mean, POPI_H5_F64, "%/day", "mean battery share per day"),
+    F(popi_netrun_summary_t, txs_created, POPI_H5_U64, "1", "payments made by the transaction workload"),
+    F(popi_netrun_summary_t, txs_confirmed, POPI_H5_U64, "1", "payments on the best chain at the end"),
+    F(popi_netrun_summary_t, median_confirm_s, POPI_H5_F64, "s", "median confirmation latency (creation to best-chain block)"),
     F(popi_netrun_summary_t, des_events, POPI_H5_U64, "1", "events executed"),
     F(popi_netrun_summary_t, validations, POPI_H5_U64, "1", "validator runs (once per block per run)"),
     F(popi_netrun_summary_t, reorgs, POPI_H5_U64, "1", "chain reorganisations over all nodes"),
@@ -317,6 +340,9 @@ static const popi_h5_table_t t_blocks = TABLE("/chain/blocks",
     popi_p2p_block_t);
 static const popi_h5_table_t t_nodes = TABLE("/nodes", "per-node traffic, production, rewards and energy by category",
     node_fields, node_row_t);
+static const popi_h5_table_t t_txs = TABLE("/chain/transactions",
+    "every payment of the transaction workload, in creation order, with its confirmation", tx_fields,
+    popi_tx_rec_t);
 static const popi_h5_table_t t_sum = TABLE("/summary", "one row per run", sum_fields, popi_netrun_summary_t);
 #undef TABLE
 
@@ -338,6 +364,11 @@ static popi_err_t record(popi_netrun_keep_t *k, popi_h5_t *hp, const node_row_t 
     if ((rc = popi_h5_write_table(&h, &t_nodes, rows, sum->nodes))) goto fail;
     if ((rc = popi_h5_attr_str(&h, "/nodes", "energy.categories",
                                "hash, signature, ble_scan, ble_advertise, radio_tx, radio_rx, radio_tail"))) goto fail;
+    {
+        size_t ntx;
+        const popi_tx_rec_t *tr = popi_p2p_txs(k->p2p, &ntx);
+        if ((rc = popi_h5_write_table(&h, &t_txs, tr, ntx))) goto fail;
+    }
     if ((rc = popi_h5_write_table(&h, &t_sum, sum, 1))) goto fail;
     return popi_h5_commit(&h);
 fail:

@@ -225,6 +225,12 @@ static const popi_param_t table[] = {
     P_DBL("gossip.header_bytes_overhead", gossip.header_bytes_overhead, 24, CLOSED(0), CLOSED(1e6), "B", "message header added to every BLOCK and HEADERS payload", "Bitcoin P2P protocol"),
     P_DBL("gossip.min_block_bytes", gossip.min_block_bytes, 0, CLOSED(0), CLOSED(1e9), "B", "a block travels as at least this many bytes (padding; SimBlock's 535,000-byte blocks carry no transactions); 0 = its encoded size", "-"),
     P_DBL("gossip.request_timeout_s", gossip.request_timeout_s, 20, OPEN(0), CLOSED(1e6), "s", "a GETDATA unanswered this long is sent to another announcer (only with loss, churn or partitions)", CHOSEN),
+    P_DBL("gossip.tx_batch_s", gossip.tx_batch_s, 5, OPEN(0), CLOSED(3600), "s", "a node announces the transactions it newly accepted in one INV per neighbour this often", "Bitcoin Core INVENTORY_BROADCAST_INTERVAL (5 s)"),
+
+    /* tx */
+    P_DBL("tx.rate_per_s", tx.rate_per_s, 0, CLOSED(0), CLOSED(1e6), "1/s", "payments created per second in the whole network (Poisson); 0 = none. Each is made by a random online full node that has spendable coins, to a random other node; per-node mempools: meant for networks of tens to hundreds of nodes", "-"),
+    P_DBL("tx.amount_coins", tx.amount_coins, 0.01, OPEN(0), CLOSED(1e6), "coin", "amount of each payment", CHOSEN),
+    P_I64("tx.fee_units", tx.fee_units, 1000, CLOSED(0), CLOSED(1e15), "base unit", "fee of each payment (1 coin = 1e8)", CHOSEN),
 
     /* node */
     P_DBL("node.light_fraction", node.light_fraction, 0, CLOSED(0), CLOSED(1), "", "share of nodes that are light (headers and Merkle proofs, no relay, no mining)", "-"),

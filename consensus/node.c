@@ -11,14 +11,17 @@
 #include "popi/node.h"
 #include "popi/block.h"
 #include "popi/crypto.h"
+#include "popi/sigcache.h"
 
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { M_INV = 0, M_GETDATA, M_BLOCK, M_GETHEADERS, M_HEADERS, M_GETTIP, M__COUNT };
-static const char *const msg_names[] = {"inv", "getdata", "block", "getheaders", "headers", "gettip"};
+enum { M_INV = 0, M_GETDATA, M_BLOCK, M_GETHEADERS, M_HEADERS, M_GETTIP, M_TXINV, M_GETTX, M_TX, M__COUNT };
+static const char *const msg_names[] = {"inv",     "getdata", "block", "getheaders", "headers",
+                                        "gettip", "txinv",   "gettx", "tx"};
 
 const char *popi_p2p_msg_name(unsigned kind) { return kind < M__COUNT ? msg_names[kind] : NULL; }
 
@@ -45,6 +48,11 @@ typedef struct {
     size_t n_orphans, cap_orphans;
     bool light;
     bool online; /* as of the last churn event */
+    bool flush_pending;  /* a transaction announcement is scheduled */
+    uint32_t *annq;      /* transactions accepted since the last announcement */
+    size_t n_annq, cap_annq;
+    uint32_t *txorph;    /* transactions whose parent payment has not arrived yet */
+    size_t n_txorph, cap_txorph;
 } node_t;
 
 typedef struct {
@@ -91,6 +99,21 @@ struct popi_p2p {
     popi_time_t last_activity; /* time of the last message delivered or block validated */
     uint64_t stop_blocks;      /* chain.stop_blocks (0: none) */
     popi_p2p_stats_t st;
+    /* transactions: the run-wide table (every payment once), per-node mempools, and the
+     * shared lists of transaction ids that INV / GETTX / TX messages carry (refcounted) */
+    popi_tx_rec_t *txs;
+    popi_tx_t *tx_objs;  /* the signed payments, same index */
+    popi_pubkey_t *pks;  /* wallet key of every node (transaction workload only) */
+    uint8_t **txst; /* per transaction, one state byte per node */
+    size_t n_txs, cap_txs;
+    popi_mempool_t **mempools; /* by node, NULL for light nodes and without a workload */
+    struct txbatch {
+        uint32_t *ix;
+        uint32_t n, refs;
+    } *batches;
+    uint32_t *free_batches;
+    size_t n_batches, cap_batches, n_free_batches, cap_free_batches;
+    popi_sigcache_t *sigcache;
     popi_store_node_t *best;
     double inv_b, getdata_b, overhead_b;
     double dw_cap_s; /* a node's uninformed time per block is counted up to this (s) */
@@ -433,6 +456,161 @@ static void request(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, int ki
     }
 }
 
+/* ---- transactions ---- */
+
+static uint32_t batch_new(popi_p2p_t *p, const uint32_t *ix, uint32_t n)
+{
+    uint32_t k;
+    if (p->n_free_batches) k = p->free_batches[--p->n_free_batches];
+    else {
+        POPI_GROW(p->batches, p->cap_batches, p->n_batches + 1);
+        k = (uint32_t)p->n_batches++;
+        p->batches[k].ix = NULL;
+    }
+    struct txbatch *b = &p->batches[k];
+    b->ix = popi_xrealloc(b->ix, (n ? n : 1) * sizeof *b->ix);
+    memcpy(b->ix, ix, n * sizeof *ix);
+    b->n = n;
+    b->refs = 0;
+    return k;
+}
+
+static void batch_unref(popi_p2p_t *p, uint32_t k)
+{
+    if (--p->batches[k].refs) return;
+    POPI_GROW(p->free_batches, p->cap_free_batches, p->n_free_batches + 1);
+    p->free_batches[p->n_free_batches++] = k;
+}
+
+static popi_time_t flush_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_t arg);
+
+/* Node v has transaction ix in its mempool: queue it for the next announcement. */
+static void enqueue_tx(popi_p2p_t *p, uint32_t v, uint32_t ix, popi_time_t now)
+{
+    node_t *nd = &p->nodes[v];
+    POPI_GROW(nd->annq, nd->cap_annq, nd->n_annq + 1);
+    nd->annq[nd->n_annq++] = ix;
+    if (!nd->flush_pending &&
+        popi_des_schedule(p->des, now + popi_time_from_s(p->s->gossip.tx_batch_s), flush_cb, p, v,
+                          NULL) == POPI_OK)
+        nd->flush_pending = true;
+}
+
+static popi_time_t flush_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_t arg)
+{
+    (void)des;
+    popi_p2p_t *p = ctx;
+    uint32_t v = (uint32_t)arg;
+    node_t *nd = &p->nodes[v];
+    nd->flush_pending = false;
+    if (!nd->n_annq) return POPI_DES_DONE;
+    uint32_t k = batch_new(p, nd->annq, (uint32_t)nd->n_annq);
+    double bytes = p->overhead_b + 1 + 36.0 * (double)nd->n_annq;
+    nd->n_annq = 0;
+    uint32_t deg;
+    const uint32_t *nb = popi_net_neighbours(p->net, v, &deg);
+    uint32_t fan = (uint32_t)p->s->gossip.fanout < deg ? (uint32_t)p->s->gossip.fanout : deg;
+    p->batches[k].refs = 1; /* held while sending */
+    for (uint32_t j = 0; j < fan; j++)
+        if (send(p, v, nb[j], k, M_TXINV, bytes, false, now)) p->batches[k].refs++;
+    batch_unref(p, k);
+    return POPI_DES_DONE;
+}
+
+/* Offer transaction ix to v's mempool: 1 admitted, 0 its parent payment has not arrived yet
+ * (held as an orphan transaction, Bitcoin's mapOrphanTransactions), -1 refused otherwise
+ * (confirmed already, conflict, ...). */
+static int admit_tx(popi_p2p_t *p, uint32_t v, uint32_t ix, popi_time_t now, bool first)
+{
+    const popi_tx_t *tx = &p->tx_objs[ix];
+    popi_mempool_result_t res;
+    if (popi_mempool_add(p->mempools[v], tx, &res) != POPI_OK) return -1;
+    if (first) popi_energy_signatures(&p->nodes[v].meter, &p->energy, 0, tx->n_in);
+    if (res.outcome == POPI_MEMPOOL_ACCEPTED) {
+        p->txs[ix].reached++;
+        enqueue_tx(p, v, ix, now);
+        return 1;
+    }
+    if (res.outcome == POPI_MEMPOOL_INVALID && res.verdict.code == POPI_VERR_INPUT_MISSING) {
+        if (first) {
+            node_t *nd = &p->nodes[v];
+            POPI_GROW(nd->txorph, nd->cap_txorph, nd->n_txorph + 1);
+            nd->txorph[nd->n_txorph++] = ix;
+        }
+        return 0;
+    }
+    return -1;
+}
+
+/* Full node v receives transaction ix (created by the workload or from a peer). */
+static void accept_tx(popi_p2p_t *p, uint32_t v, uint32_t ix, popi_time_t now)
+{
+    p->txst[ix][v] = S_HAVE;
+    if (!p->mempools[v] || admit_tx(p, v, ix, now, true) != 1) return;
+    /* orphans waiting for this one (or for each other), until nothing more connects */
+    node_t *nd = &p->nodes[v];
+    for (bool progress = true; progress && nd->n_txorph;) {
+        progress = false;
+        size_t w = 0;
+        for (size_t q = 0; q < nd->n_txorph; q++) {
+            uint32_t o = nd->txorph[q];
+            int r = admit_tx(p, v, o, now, false);
+            if (r == 1) progress = true;
+            else if (r == 0) nd->txorph[w++] = o; /* still waiting; -1: dropped */
+        }
+        nd->n_txorph = w;
+    }
+}
+
+/* The workload: one payment now, the next after an exponential time. */
+static popi_time_t txgen_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_t arg)
+{
+    (void)des, (void)arg;
+    popi_p2p_t *p = ctx;
+    const popi_scenario_t *s = p->s;
+    uint64_t amount = (uint64_t)llround(s->tx.amount_coins * 1e8);
+    bool made = false;
+    for (int attempt = 0; attempt < 16 && !made && p->n > 1; attempt++) {
+        uint32_t v = (uint32_t)gsl_rng_uniform_int(p->rng.g, p->n);
+        uint32_t to = (uint32_t)gsl_rng_uniform_int(p->rng.g, p->n - 1);
+        if (to >= v) to++;
+        if (!p->mempools[v] || (p->lossy && !popi_net_online(p->net, v, now))) continue;
+        uint64_t spendable = 0;
+        if (popi_mempool_spendable(p->mempools[v], &p->pks[v], &spendable) || spendable < amount + (uint64_t)s->tx.fee_units)
+            continue;
+        popi_keypair_t kp;
+        popi_crypto_keypair_from_u64(&kp, popi_rng_key3(p->seed, p->run_index, 0x6b6579ULL + v));
+        popi_mempool_result_t res;
+        popi_hash_t txid;
+        popi_err_t e = popi_mempool_pay(p->mempools[v], &kp, &p->pks[to], amount,
+                                        (uint64_t)s->tx.fee_units, &res, &txid);
+        popi_crypto_keypair_wipe(&kp);
+        if (e || res.outcome != POPI_MEMPOOL_ACCEPTED) continue;
+        /* copy the signed payment into the run-wide table */
+        size_t pos = 0;
+        const popi_tx_t *tx, *found = NULL;
+        while ((tx = popi_mempool_next(p->mempools[v], &pos)))
+            if (!memcmp(&tx->txid, &txid, sizeof txid)) found = tx;
+        POPI_ASSERT(found != NULL);
+        POPI_GROW(p->txs, p->cap_txs, p->n_txs + 1);
+        p->tx_objs = popi_xrealloc(p->tx_objs, p->cap_txs * sizeof *p->tx_objs);
+        p->txst = popi_xrealloc(p->txst, p->cap_txs * sizeof *p->txst);
+        uint32_t ix = (uint32_t)p->n_txs++;
+        popi_tx_copy(&p->tx_objs[ix], found);
+        p->txst[ix] = popi_xcalloc(p->n, 1);
+        p->txs[ix] = (popi_tx_rec_t){popi_time_to_s(now), NAN, NAN, -1, v, found->size, 1};
+        p->txst[ix][v] = S_HAVE;
+        popi_energy_signatures(&p->nodes[v].meter, &p->energy, found->n_in, 0);
+        p->st.txs_created++;
+        enqueue_tx(p, v, ix, now);
+        made = true;
+    }
+    if (!made) p->st.txs_skipped++;
+    double dt = gsl_ran_exponential(p->rng.g, 1.0 / s->tx.rate_per_s);
+    popi_time_t d = popi_time_from_s(dt);
+    return d > 0 ? d : 1;
+}
+
 /* ---- delivery ---- */
 
 static popi_time_t deliver(popi_des_t *des, void *ctx, popi_time_t now, uint64_t arg)
@@ -443,8 +621,41 @@ static popi_time_t deliver(popi_des_t *des, void *ctx, popi_time_t now, uint64_t
     msg_release(p, (uint32_t)arg);
     p->last_activity = now;
     node_t *nd = &p->nodes[m.to];
+    bool txmsg = m.kind == M_TXINV || m.kind == M_GETTX || m.kind == M_TX;
     if (p->lossy && !popi_net_online(p->net, m.to, now)) {
         p->st.lost_at_arrival++;
+        if (txmsg) batch_unref(p, m.block);
+        return POPI_DES_DONE;
+    }
+    if (txmsg) {
+        nd->bytes_in += m.bytes;
+        nd->msgs_in++;
+        popi_energy_transfer(&nd->meter, &p->energy, now - m.txd_us, m.bytes, m.bps, false);
+        struct txbatch *b = &p->batches[m.block];
+        if (m.kind == M_TXINV) { /* ask for the ones not seen */
+            uint32_t *want = popi_xmalloc((b->n ? b->n : 1) * sizeof *want), nw = 0;
+            for (uint32_t q = 0; q < b->n; q++)
+                if (p->txst[b->ix[q]][m.to] == S_NONE && p->mempools[m.to]) {
+                    p->txst[b->ix[q]][m.to] = S_REQUESTED;
+                    want[nw++] = b->ix[q];
+                }
+            if (nw) {
+                uint32_t k = batch_new(p, want, nw);
+                if (send(p, m.to, m.from, k, M_GETTX, p->overhead_b + 1 + 36.0 * nw, false, now))
+                    p->batches[k].refs = 1;
+                else p->batches[k].refs = 1, batch_unref(p, k);
+            }
+            free(want);
+            batch_unref(p, m.block);
+        } else if (m.kind == M_GETTX) { /* the same list goes back with the transactions */
+            double bytes = p->overhead_b;
+            for (uint32_t q = 0; q < b->n; q++) bytes += p->txs[b->ix[q]].size;
+            if (!send(p, m.to, m.from, m.block, M_TX, bytes, true, now)) batch_unref(p, m.block);
+        } else {
+            for (uint32_t q = 0; q < b->n; q++)
+                if (p->txst[b->ix[q]][m.to] != S_HAVE) accept_tx(p, m.to, b->ix[q], now);
+            batch_unref(p, m.block);
+        }
         return POPI_DES_DONE;
     }
     binfo_t *bi = &p->blocks[m.block];
@@ -705,9 +916,19 @@ popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t
     cfg.weight_ctx = p->eng_state;
     cfg.sharing = eng->sharing;
     cfg.sharing_ctx = p->eng_state;
+    bool workload = s->tx.rate_per_s > 0;
+    if (workload) cfg.rules.sig_cache = p->sigcache = popi_sigcache_create(0);
     if ((e = popi_store_create(&cfg, &p->store))) goto fail;
     p->host.store = p->store;
-    for (uint32_t v = 0; v < p->n; v++) popi_chain_init(&p->chains[v], p->store, NULL);
+    p->mempools = popi_xcalloc(p->n, sizeof *p->mempools);
+    if (workload) {
+        p->pks = popi_xcalloc(p->n, sizeof *p->pks);
+        for (uint32_t v = 0; v < p->n; v++) {
+            pubkey_of(p, v, &p->pks[v]);
+            if (!p->nodes[v].light) p->mempools[v] = popi_mempool_create(p->store, 0);
+        }
+    }
+    for (uint32_t v = 0; v < p->n; v++) popi_chain_init(&p->chains[v], p->store, p->mempools[v]);
     /* genesis: built on an empty view, paid to nobody in particular (a fixed key) */
     {
         popi_chain_t g;
@@ -755,7 +976,22 @@ void popi_p2p_free(popi_p2p_t *p)
         for (uint32_t v = 0; v < p->n; v++) {
             popi_chain_destroy(&p->chains[v]);
             free(p->nodes[v].orphans);
+            free(p->nodes[v].annq);
+            free(p->nodes[v].txorph);
+            if (p->mempools) popi_mempool_free(p->mempools[v]);
         }
+    free(p->mempools);
+    free(p->pks);
+    for (size_t k = 0; k < p->n_txs; k++) {
+        popi_tx_destroy(&p->tx_objs[k]);
+        free(p->txst[k]);
+    }
+    free(p->txs);
+    free(p->tx_objs);
+    free(p->txst);
+    for (size_t k = 0; k < p->n_batches; k++) free(p->batches[k].ix);
+    free(p->batches);
+    free(p->free_batches);
     free(p->nodes);
     free(p->chains);
     free(p->rev);
@@ -772,6 +1008,7 @@ void popi_p2p_free(popi_p2p_t *p)
     free(p->rows);
     if (p->eng_state) p->eng->destroy(p->eng_state);
     popi_store_free(p->store);
+    popi_sigcache_free(p->sigcache);
     popi_rng_destroy(&p->rng);
     free(p);
 }
@@ -780,6 +1017,10 @@ popi_err_t popi_p2p_start(popi_p2p_t *p)
 {
     popi_err_t e = p->eng->start(p->eng_state, 0);
     if (e) return e;
+    if (p->s->tx.rate_per_s > 0) {
+        double dt = gsl_ran_exponential(p->rng.g, 1.0 / p->s->tx.rate_per_s);
+        if ((e = popi_des_schedule(p->des, popi_time_from_s(dt), txgen_cb, p, 0, NULL))) return e;
+    }
     if (p->s->net.churn_online_mean_s > 0)
         for (uint32_t v = 0; v < p->n; v++) {
             popi_time_t nx = popi_net_next_churn(p->net, v, 0);
@@ -822,6 +1063,38 @@ void popi_p2p_finish(popi_p2p_t *p, popi_time_t t_end)
     p->eng->finish(p->eng_state, t_end);
     for (uint32_t v = 0; v < p->n; v++) popi_energy_finish(&p->nodes[v].meter, &p->energy, t_end);
     p->best = popi_p2p_best(p);
+    /* confirmations: walk the best chain, find each transaction in the table by txid */
+    if (p->n_txs) {
+        size_t cap = 16;
+        while (cap < 2 * p->n_txs) cap *= 2;
+        uint32_t *slot = popi_xmalloc(cap * sizeof *slot);
+        memset(slot, 0xff, cap * sizeof *slot);
+        for (uint32_t k = 0; k < p->n_txs; k++) {
+            uint64_t h;
+            memcpy(&h, p->tx_objs[k].txid.b, sizeof h);
+            size_t i = (size_t)h & (cap - 1);
+            while (slot[i] != UINT32_MAX) i = (i + 1) & (cap - 1);
+            slot[i] = k;
+        }
+        for (popi_store_node_t *x = p->best; x; x = x->parent) {
+            const popi_block_t *b = x->block;
+            for (uint32_t t = 1; t < b->n_tx; t++) {
+                uint64_t h;
+                memcpy(&h, b->tx[t].txid.b, sizeof h);
+                for (size_t i = (size_t)h & (cap - 1); slot[i] != UINT32_MAX; i = (i + 1) & (cap - 1)) {
+                    if (memcmp(&p->tx_objs[slot[i]].txid, &b->tx[t].txid, sizeof(popi_hash_t))) continue;
+                    popi_tx_rec_t *r = &p->txs[slot[i]];
+                    r->t_confirmed_s = popi_time_to_s(b->hdr.time);
+                    r->latency_s = r->t_confirmed_s - r->t_created_s;
+                    r->height = (int64_t)b->hdr.height;
+                    break;
+                }
+            }
+        }
+        free(slot);
+        p->st.txs_confirmed = 0;
+        for (size_t k = 0; k < p->n_txs; k++) p->st.txs_confirmed += !isnan(p->txs[k].t_confirmed_s);
+    }
     free(p->rows);
     p->rows = popi_xcalloc(p->n_blocks ? p->n_blocks : 1, sizeof *p->rows);
     p->st.main_blocks = p->st.stale_blocks = 0;
@@ -864,6 +1137,12 @@ const popi_p2p_block_t *popi_p2p_blocks(const popi_p2p_t *p, size_t *n)
 }
 
 const popi_p2p_stats_t *popi_p2p_stats(const popi_p2p_t *p) { return &p->st; }
+
+const popi_tx_rec_t *popi_p2p_txs(const popi_p2p_t *p, size_t *n)
+{
+    *n = p->n_txs;
+    return p->txs;
+}
 
 popi_p2p_node_row_t *popi_p2p_node_rows(popi_p2p_t *p, popi_time_t t_end)
 {

@@ -1023,10 +1023,11 @@ START_TEST(test_hdf5_layout)
                                      "median_t50_s", "median_t90_s",  "median_t100_s",
                                      "mean_delay_s", "dw_stale_pred", "messages",
                                      "bytes",        "energy_mean_j", "battery_pct_per_day_mean",
+                                     "txs_created",  "txs_confirmed", "median_confirm_s",
                                      "des_events",   "validations",   "reorgs"};
-    static const char *const su[] = {"1", "1", "1", "s", "1", "1", "1",     "1", "s", "s", "s",
-                                     "s", "s", "1", "1", "B", "J", "%/day", "1", "1", "1"};
-    expect_fields(f, "/summary", sf, su, 21, 1);
+    static const char *const su[] = {"1", "1", "1", "s", "1", "1", "1",     "1", "s", "s", "s", "s",
+                                     "s", "1", "1", "B", "J", "%/day", "1", "1", "s", "1", "1", "1"};
+    expect_fields(f, "/summary", sf, su, 24, 1);
     char v[4096];
     attr_str(f, "/chain/intervals", "unit", v, sizeof v);
     ck_assert_str_eq(v, "s");
@@ -1158,6 +1159,70 @@ static void time_teardown(void)
             (double)(t.tv_sec - t_start.tv_sec) + 1e-9 * (double)(t.tv_nsec - t_start.tv_nsec));
 }
 
+/* ---- transactions: created, gossiped to every full node, packed, confirmed ---- */
+
+START_TEST(test_transactions_confirmed)
+{
+    uint64_t seed = popi_test_seed(31);
+    popi_scenario_t s;
+    scen(&s, seed, "consensus.engine=pow", "net.nodes=30", "node.light_fraction=0.2",
+         "pow.block_interval_s=30", "pow.retarget_interval=100000000", "pow.sim_zero_bits=4",
+         "tx.rate_per_s=0.5", "run.duration_s=3000", NULL);
+    popi_netrun_summary_t sum;
+    popi_netrun_keep_t *k = run_keep(&s, NULL, &sum);
+    popi_p2p_t *p = popi_netrun_keep_p2p(k);
+    size_t ntx, nb;
+    const popi_tx_rec_t *tr = popi_p2p_txs(p, &ntx);
+    const popi_p2p_block_t *b = popi_p2p_blocks(p, &nb);
+    uint32_t full = 0;
+    for (uint32_t v = 0; v < popi_p2p_n_nodes(p); v++) full += !popi_p2p_is_light(p, v);
+    ck_assert_msg(ntx > 500, "seed %llu: only %zu payments", (unsigned long long)seed, ntx);
+    ck_assert_uint_eq(sum.txs_created, ntx);
+    /* packed transactions: the best chain's blocks hold exactly the confirmed ones */
+    uint64_t packed = 0;
+    double last_block = 0;
+    for (size_t i = 1; i < nb; i++)
+        if (b[i].main) {
+            packed += b[i].n_tx - 1;
+            if (b[i].time_s > last_block) last_block = b[i].time_s;
+        }
+    ck_assert_uint_eq(packed, sum.txs_confirmed);
+    size_t old = 0, old_confirmed = 0;
+    for (size_t i = 0; i < ntx; i++) {
+        if (!isnan(tr[i].t_confirmed_s)) {
+            ck_assert(tr[i].latency_s > 0);
+            ck_assert(tr[i].height >= 1);
+            ck_assert_double_eq_tol(tr[i].latency_s, tr[i].t_confirmed_s - tr[i].t_created_s, 1e-9);
+        }
+        /* a payment made well before the last block (5 block intervals) is confirmed */
+        if (tr[i].t_created_s < last_block - 150) {
+            old++;
+            old_confirmed += !isnan(tr[i].t_confirmed_s);
+        }
+        /* one that waited long for its block was gossiped into every full node's mempool (a node
+         * that sees the block first does not admit it: it is confirmed there already) */
+        if (tr[i].latency_s > 60)
+            ck_assert_msg(tr[i].reached == full, "seed %llu: payment %zu (latency %.1f s) reached %u of %u full nodes",
+                          (unsigned long long)seed, i, tr[i].latency_s, tr[i].reached, full);
+        ck_assert_uint_ge(tr[i].reached, 1);
+    }
+    ck_assert_msg(old > 400 && old_confirmed == old, "seed %llu: %zu of %zu older payments confirmed",
+                  (unsigned long long)seed, old_confirmed, old);
+    /* latency: at least the wait for the next block; its median well below a few intervals */
+    ck_assert_msg(sum.median_confirm_s > 1 && sum.median_confirm_s < 150,
+                  "seed %llu: median confirmation %.1f s", (unsigned long long)seed,
+                  sum.median_confirm_s);
+    /* the payers signed: signature energy at least sign_j per payment made */
+    popi_p2p_node_row_t *rows = popi_p2p_node_rows(p, popi_time_from_s(sum.sim_s));
+    double esig = 0;
+    for (uint32_t v = 0; v < popi_p2p_n_nodes(p); v++) esig += rows[v].energy_j[POPI_ENERGY_SIGNATURE];
+    ck_assert(esig >= (double)ntx * s.energy.sign_j + (double)ntx * (full - 1) * s.energy.verify_j * 0.9);
+    free(rows);
+    popi_netrun_keep_free(k);
+    popi_scenario_destroy(&s);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("p2p");
@@ -1180,6 +1245,7 @@ int main(void)
     tcase_add_test(tc, test_run_end_covers_production_fanout_zero);
     tcase_add_test(tc, test_determinism);
     tcase_add_test(tc, test_hdf5_layout);
+    tcase_add_test(tc, test_transactions_confirmed);
     suite_add_tcase(s, tc);
     TCase *te = tcase_create("errors");
     tcase_add_checked_fixture(te, time_setup, time_teardown);

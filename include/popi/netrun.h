@@ -31,6 +31,9 @@ typedef struct {
     uint64_t bytes;          /**< sent */
     double energy_mean_j;    /**< per node */
     double battery_pct_per_day_mean;
+    uint64_t txs_created;    /**< payments made by the workload */
+    uint64_t txs_confirmed;  /**< of which on the best chain at the end */
+    double median_confirm_s; /**< median confirmation latency of the confirmed ones */
     uint64_t des_events;
     uint64_t validations;
     uint64_t reorgs;

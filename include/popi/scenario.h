@@ -67,7 +67,14 @@ typedef struct {
         double inv_bytes, getdata_bytes, header_bytes_overhead;
         double min_block_bytes;      /**< a block is sent as at least this many bytes */
         double request_timeout_s;
+        double tx_batch_s;           /**< a node announces new transactions this often */
     } gossip;
+    /* tx.* : the transaction workload of a network run */
+    struct {
+        double rate_per_s;           /**< transactions created per second, network-wide */
+        double amount_coins;         /**< amount of each payment */
+        int64_t fee_units;           /**< fee of each payment, base units */
+    } tx;
     /* node.* */
     struct {
         double light_fraction;       /**< share of nodes that are light (headers + proofs) */
