@@ -131,8 +131,10 @@ static void print_net_summary(const popi_netrun_summary_t *s, const char *out)
     printf("  %-28s %.1f J (%.2f %% of a battery per day)\n", "energy per node (mean)",
            s->energy_mean_j, s->battery_pct_per_day_mean);
     if (s->txs_created)
-        printf("  %-28s %llu made, %llu confirmed, median latency %.1f s\n", "transactions",
-               (unsigned long long)s->txs_created, (unsigned long long)s->txs_confirmed,
+        printf("  %-28s %llu made (%llu draws found no payer with coins), %llu confirmed, "
+               "median latency %.1f s\n",
+               "transactions", (unsigned long long)s->txs_created,
+               (unsigned long long)s->txs_skipped, (unsigned long long)s->txs_confirmed,
                s->median_confirm_s);
     printf("  %-28s %llu\n", "event-queue events", (unsigned long long)s->des_events);
     printf("  %-28s %llu validator runs, %llu reorgs\n", "ledger",

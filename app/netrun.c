@@ -226,6 +226,7 @@ static void analyse(popi_netrun_keep_t *k, popi_netrun_summary_t *sum)
     sum->validations = st->validations;
     sum->txs_created = st->txs_created;
     sum->txs_confirmed = st->txs_confirmed;
+    sum->txs_skipped = st->txs_skipped;
     size_t ntx;
     const popi_tx_rec_t *tr = popi_p2p_txs(k->p2p, &ntx);
     double *lat = popi_xmalloc((ntx ? ntx : 1) * sizeof *lat);
@@ -328,6 +329,7 @@ static const popi_h5_field_t sum_fields[] = {
     F(popi_netrun_summary_t, battery_pct_per_day_mean, POPI_H5_F64, "%/day", "mean battery share per day"),
     F(popi_netrun_summary_t, txs_created, POPI_H5_U64, "1", "payments made by the transaction workload"),
     F(popi_netrun_summary_t, txs_confirmed, POPI_H5_U64, "1", "payments on the best chain at the end"),
+    F(popi_netrun_summary_t, txs_skipped, POPI_H5_U64, "1", "workload draws that found no online full node with spendable coins (16 tries each)"),
     F(popi_netrun_summary_t, median_confirm_s, POPI_H5_F64, "s", "median confirmation latency (creation to best-chain block)"),
     F(popi_netrun_summary_t, des_events, POPI_H5_U64, "1", "events executed"),
     F(popi_netrun_summary_t, validations, POPI_H5_U64, "1", "validator runs (once per block per run)"),

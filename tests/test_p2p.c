@@ -1023,11 +1023,11 @@ START_TEST(test_hdf5_layout)
                                      "median_t50_s", "median_t90_s",  "median_t100_s",
                                      "mean_delay_s", "dw_stale_pred", "messages",
                                      "bytes",        "energy_mean_j", "battery_pct_per_day_mean",
-                                     "txs_created",  "txs_confirmed", "median_confirm_s",
+                                     "txs_created",  "txs_confirmed", "txs_skipped", "median_confirm_s",
                                      "des_events",   "validations",   "reorgs"};
     static const char *const su[] = {"1", "1", "1", "s", "1", "1", "1",     "1", "s", "s", "s", "s",
-                                     "s", "1", "1", "B", "J", "%/day", "1", "1", "s", "1", "1", "1"};
-    expect_fields(f, "/summary", sf, su, 24, 1);
+                                     "s", "1", "1", "B", "J", "%/day", "1", "1", "1", "s", "1", "1", "1"};
+    expect_fields(f, "/summary", sf, su, 25, 1);
     char v[4096];
     attr_str(f, "/chain/intervals", "unit", v, sizeof v);
     ck_assert_str_eq(v, "s");

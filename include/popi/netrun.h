@@ -33,6 +33,7 @@ typedef struct {
     double battery_pct_per_day_mean;
     uint64_t txs_created;    /**< payments made by the workload */
     uint64_t txs_confirmed;  /**< of which on the best chain at the end */
+    uint64_t txs_skipped;    /**< workload draws that found no online full node with coins */
     double median_confirm_s; /**< median confirmation latency of the confirmed ones */
     uint64_t des_events;
     uint64_t validations;

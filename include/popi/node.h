@@ -22,7 +22,8 @@
  * other side of a healed partition asks its neighbours for their tips. Messages to offline nodes
  * are lost (net.h); unanswered requests time out after gossip.request_timeout_s and go to
  * another announcer.
- * Transactions (tx.rate_per_s > 0): a random online full node with spendable coins pays a random
+ * Transactions (tx.rate_per_s > 0): a random online full node with spendable coins (16 draws,
+ * else the attempt is counted as skipped: coins come only from mined blocks) pays a random
  * other node (popi_mempool_pay: real Ed25519 signature); every gossip.tx_batch_s a node announces
  * the transactions it newly admitted in one INV per neighbour (36 B per entry); a neighbour asks
  * for those it has not seen (GETTX) and receives them in one queued TX message; each full node
