@@ -136,8 +136,15 @@ typedef struct {
     size_t n_pending;
 } run_t;
 
-/* Bit index of pair (i < j) in the triangular bitset: the pairs of j are bits j(j-1)/2 + [0, j). */
-static inline uint64_t pairbit(const popi_contact_t *c) { return (uint64_t)c->j * (c->j - 1) / 2 + c->i; }
+/* Bit index of pair (i < j) in the triangular bitset, row by row of the first agent: the pairs of
+ * i are bits i(n-1) - i(i-1)/2 + [0, n-1-i). The engine emits a slice's contacts in (i, j) order,
+ * so consecutive contacts touch nearby, increasing words (with rows by j, each contact touched a
+ * random word of the whole set). */
+static inline uint64_t pairbit(const run_t *r, const popi_contact_t *c)
+{
+    uint64_t i = c->i;
+    return i * (r->n - 1) - i * (i - 1) / 2 + (c->j - i - 1);
+}
 
 /* Account one detected contact (in emission order, so floating-point sums are reproducible). The
  * distinct pairs are only recorded here (a blind bit set, or an insertion): the partner counts are
@@ -151,12 +158,15 @@ static void account(run_t *r, const popi_contact_t *c)
     r->ctime[c->i] += d;
     r->ctime[c->j] += d;
     if (r->pairbits) {
-        uint64_t k = pairbit(c);
+        uint64_t k = pairbit(r, c);
         r->pairbits[k >> 6] |= UINT64_C(1) << (k & 63);
     } else {
         pairset_insert(&r->pairs, ((uint64_t)c->i << 32) | c->j);
     }
-    popi_reservoir_add(&r->durations, d, &r->sampling);
+    /* a full reservoir takes one item in ~seen/k: count the others here, without a call */
+    popi_reservoir_t *rv = &r->durations;
+    if (rv->n >= rv->k && rv->seen + 1 != rv->next) rv->seen++;
+    else popi_reservoir_add(rv, d, &r->sampling);
     /* contacts arrive in about the order of their start: divide only on leaving the last bin */
     popi_time_t t = c->t_start;
     if (t < r->bin_lo || t - r->bin_lo >= r->step) {
@@ -169,15 +179,15 @@ static void account(run_t *r, const popi_contact_t *c)
 }
 
 /* Account the buffered contacts in order, prefetching the distinct-pair bits a few contacts
- * ahead: the bitset is larger than the caches and each contact touches a random word of it (even
- * a blind bit set stalls on its line: without the prefetch and the batching, B1 at 5,000 agents
- * takes 0.3 s longer). */
+ * ahead: the bitset is larger than the caches and, even in (i, j) order, a slice's contacts touch a
+ * word every few lines of it (even a blind bit set stalls on its line: without the prefetch and
+ * the batching, B1 at 5,000 agents takes 0.3 s longer). */
 static void flush_contacts(run_t *r)
 {
     for (size_t k = 0; k < r->n_pending; k++) {
         if (k + PREFETCH_AHEAD < r->n_pending) {
             const popi_contact_t *c = &r->pending[k + PREFETCH_AHEAD];
-            if (r->pairbits) __builtin_prefetch(&r->pairbits[pairbit(c) >> 6], 1);
+            if (r->pairbits) __builtin_prefetch(&r->pairbits[pairbit(r, c) >> 6], 1);
             __builtin_prefetch(&r->ctime[c->i], 1);
             __builtin_prefetch(&r->ctime[c->j], 1);
             __builtin_prefetch(&r->ev_count[c->i], 1);
@@ -203,16 +213,17 @@ static void count_partners(run_t *r)
         }
         return;
     }
-    for (uint32_t j = 1; j < r->n; j++) {
-        uint64_t base = (uint64_t)j * (j - 1) / 2, k = base, end = base + j;
+    for (uint32_t i = 0; i + 1 < r->n; i++) {
+        uint64_t base = (uint64_t)i * (r->n - 1) - (uint64_t)i * (i - 1) / 2, k = base,
+                 end = base + (r->n - 1 - i);
         while (k < end) { /* the bits of pairs (i, j), i < j, a word (or part of one) at a time */
             unsigned off = (unsigned)(k & 63), take = 64 - off;
             if (take > end - k) take = (unsigned)(end - k);
             uint64_t w = r->pairbits[k >> 6] >> off;
             if (take < 64) w &= (UINT64_C(1) << take) - 1;
-            r->partners[j] += (uint32_t)__builtin_popcountll(w);
+            r->partners[i] += (uint32_t)__builtin_popcountll(w);
             for (; w; w &= w - 1)
-                r->partners[k - base + (uint64_t)__builtin_ctzll(w)]++;
+                r->partners[i + 1 + (k - base) + (uint64_t)__builtin_ctzll(w)]++;
             k += take;
         }
     }

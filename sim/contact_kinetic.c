@@ -115,9 +115,13 @@ typedef struct {
     uint64_t key;   /* i << 32 | j, i < j */
     popi_time_t ts; /* window start, µs */
     double a, b;    /* in range on [ts + a, ts + b], s */
-    double dmin;    /* closest approach over the piece, m */
-    uint32_t open;  /* 1 if it reaches the window end (within JOIN_EPS_US): the next may continue it */
+    double dmo;     /* closest approach over the piece (m), negated (sign bit set, so -0.0 for 0)
+                     * if the piece reaches the window end (within JOIN_EPS_US) and the next may
+                     * continue it: 40 bytes rather than 48 with a flag of its own */
 } piece_t;
+
+static inline double piece_dmin(const piece_t *p) { return fabs(p->dmo); }
+static inline bool piece_open(const piece_t *p) { return signbit(p->dmo) != 0; }
 
 /* The last piece of an interval and the closest approach before it. */
 typedef struct {
@@ -687,7 +691,7 @@ static inline void push_win_piece(const popi_contact_kinetic_t *e, tbuf_t *tb, p
     /* a piece that started before the slice was found and chained then: this is a repeat */
     if ((double)ts + a * 1e6 < (double)e->T0) return;
     uint32_t lo = i < j ? i : j, hi = i < j ? j : i;
-    piece_t p = {((uint64_t)lo << 32) | hi, ts, a, b, dmin, (span - b) * 1e6 <= JOIN_EPS_US};
+    piece_t p = {((uint64_t)lo << 32) | hi, ts, a, b, (span - b) * 1e6 <= JOIN_EPS_US ? -dmin : dmin};
     if (is_simple(e, &p)) {
         push_piece(&tb->dring[(due_of((double)ts + b * 1e6) / e->slice) % RING], &p);
     } else {
@@ -1159,7 +1163,7 @@ static inline popi_time_t us_of(double s)
  * nor be continued: it is a whole interval by itself. */
 static inline bool is_simple(const popi_contact_kinetic_t *e, const piece_t *p)
 {
-    return !e->ble && !p->open && p->a * 1e6 > JOIN_EPS_US;
+    return !e->ble && !piece_open(p) && p->a * 1e6 > JOIN_EPS_US;
 }
 
 static inline void push_touched(popi_contact_kinetic_t *e, const fin_t *f)
@@ -1336,16 +1340,16 @@ static void chain_pieces(popi_contact_kinetic_t *e)
             }
             if (have && sa - iv.eb <= JOIN_EPS_US) {
                 if (iv.tl.dmin < iv.tl.dmin_prev) iv.tl.dmin_prev = iv.tl.dmin;
-                iv.tl = (tail_t){p->ts, p->a, p->b, p->dmin, iv.tl.dmin_prev};
+                iv.tl = (tail_t){p->ts, p->a, p->b, piece_dmin(p), iv.tl.dmin_prev};
                 iv.eb = eb;
             } else {
                 if (have) settle(e, key, &iv, true);
-                iv = (iv_t){p->ts + us_of(p->a), eb, {p->ts, p->a, p->b, p->dmin, INFINITY}, NONE,
+                iv = (iv_t){p->ts + us_of(p->a), eb, {p->ts, p->a, p->b, piece_dmin(p), INFINITY}, NONE,
                             false};
                 have = true;
                 e->n_open++;
             }
-            iv.open = p->open != 0;
+            iv.open = piece_open(p);
         }
         settle(e, key, &iv, due_of(iv.eb) < e->T1);
         q = end;
@@ -1514,10 +1518,10 @@ static void emit_entries(popi_contact_kinetic_t *e, popi_time_t t_cut)
             last_ts = p->ts;
             popi_time_t t_start = p->ts + us_of(p->a);
             if (t_cut >= 0) {
-                tail_t tl = {p->ts, p->a, p->b, p->dmin, INFINITY};
+                tail_t tl = {p->ts, p->a, p->b, piece_dmin(p), INFINITY};
                 emit_interval(e, p->key, t_start, t_cut, dmin_upto(e, p->key, &tl, t_cut), NONE);
             } else {
-                emit_interval(e, p->key, t_start, p->ts + us_of(p->b), p->dmin, NONE);
+                emit_interval(e, p->key, t_start, p->ts + us_of(p->b), piece_dmin(p), NONE);
             }
             continue;
         }
