@@ -241,7 +241,7 @@ static void analyse(popi_netrun_keep_t *k, popi_netrun_summary_t *sum)
 
 /* ---- record ---- */
 
-#define F(st, f, ty, u, d) {#f, ty, offsetof(st, f), u, d}
+#define F POPI_H5_FIELD
 static const popi_h5_field_t block_fields[] = {
     F(popi_p2p_block_t, height, POPI_H5_U64, "1", "height (genesis 0)"),
     F(popi_p2p_block_t, time_s, POPI_H5_F64, "s", "production time (header time)"),
@@ -336,7 +336,7 @@ static const popi_h5_field_t sum_fields[] = {
     F(popi_netrun_summary_t, reorgs, POPI_H5_U64, "1", "chain reorganisations over all nodes"),
 };
 #undef F
-#define TABLE(path, desc, fields, st) {path, desc, fields, sizeof fields / sizeof fields[0], sizeof(st)}
+#define TABLE POPI_H5_TABLE
 static const popi_h5_table_t t_blocks = TABLE("/chain/blocks",
     "every block produced, in production order (row 0 = genesis), with its propagation", block_fields,
     popi_p2p_block_t);

@@ -446,7 +446,7 @@ typedef struct {
     float rssi_dbm, d_min_m;
 } contact_row_t;
 
-#define F(st, name, type, unit, desc) {#name, type, offsetof(st, name), unit, desc}
+#define F POPI_H5_FIELD
 static const popi_h5_field_t contact_fields[] = {
     F(contact_row_t, t_start, POPI_H5_F64, "s", "start of the interval (simulated time)"),
     F(contact_row_t, t_end, POPI_H5_F64, "s", "end of the interval"),
@@ -504,7 +504,7 @@ static const popi_h5_field_t fit_fields[] = {
     F(fit_row_t, n_outliers, POPI_H5_U64, "1", "flagged values"),
 };
 #undef F
-#define TABLE(path, desc, fields, st) {path, desc, fields, sizeof fields / sizeof fields[0], sizeof(st)}
+#define TABLE POPI_H5_TABLE
 static const popi_h5_table_t t_events = TABLE("/contacts/events",
     "detected close contacts (radio rule and contact.min_duration), sorted by (t_start, i, j)",
     contact_fields, contact_row_t);

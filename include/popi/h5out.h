@@ -16,6 +16,7 @@
 #include "popi/common.h"
 
 #include <hdf5.h>
+#include <stddef.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -39,6 +40,9 @@ typedef struct {
     const char *desc;
 } popi_h5_field_t;
 
+/** One field of a table of row struct @p st: its member @p f, type, unit and description. */
+#define POPI_H5_FIELD(st, f, ty, u, d) {#f, ty, offsetof(st, f), u, d}
+
 typedef struct {
     const char *path;  /**< "/contacts/events"; parent groups are created */
     const char *desc;
@@ -53,6 +57,10 @@ typedef struct {
     char *final_path;
     char *tmp_path;
 } popi_h5_t;
+
+/** A table at @p path of rows @p st described by the static array @p fields. */
+#define POPI_H5_TABLE(path, desc, fields, st)                                                      \
+    {path, desc, fields, sizeof fields / sizeof fields[0], sizeof(st)}
 
 /**
  * Create the temporary file next to @p path. Errors: POPI_EHDF5/POPI_EIO naming the path (folder
