@@ -143,10 +143,16 @@ static void msg_release(popi_p2p_t *p, uint32_t k)
     p->free_msgs[p->n_free++] = k;
 }
 
+/* The wallet (and producer) key of a node, derived from (seed, run, node). */
+static void keypair_of(const popi_p2p_t *p, uint32_t node, popi_keypair_t *kp)
+{
+    popi_crypto_keypair_from_u64(kp, popi_rng_key3(p->seed, p->run_index, 0x6b6579ULL + node));
+}
+
 static void pubkey_of(const popi_p2p_t *p, uint32_t node, popi_pubkey_t *pk)
 {
     popi_keypair_t kp;
-    popi_crypto_keypair_from_u64(&kp, popi_rng_key3(p->seed, p->run_index, 0x6b6579ULL + node));
+    keypair_of(p, node, &kp);
     *pk = kp.pk;
     popi_crypto_keypair_wipe(&kp);
 }
@@ -458,7 +464,10 @@ static void request(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, int ki
 
 /* ---- transactions ---- */
 
-static uint32_t batch_new(popi_p2p_t *p, const uint32_t *ix, uint32_t n)
+/* A list of up to @p cap transaction indices (n = 0), held once by the caller (refs = 1): each
+ * message that carries it takes a reference (the creator may hand its own to the one message it
+ * sends), each handler that consumes it drops one. */
+static uint32_t batch_new(popi_p2p_t *p, uint32_t cap)
 {
     uint32_t k;
     if (p->n_free_batches) k = p->free_batches[--p->n_free_batches];
@@ -468,10 +477,9 @@ static uint32_t batch_new(popi_p2p_t *p, const uint32_t *ix, uint32_t n)
         p->batches[k].ix = NULL;
     }
     struct txbatch *b = &p->batches[k];
-    b->ix = popi_xrealloc(b->ix, (n ? n : 1) * sizeof *b->ix);
-    memcpy(b->ix, ix, n * sizeof *ix);
-    b->n = n;
-    b->refs = 0;
+    b->ix = popi_xrealloc(b->ix, (cap ? cap : 1) * sizeof *b->ix);
+    b->n = 0;
+    b->refs = 1;
     return k;
 }
 
@@ -504,13 +512,14 @@ static popi_time_t flush_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_
     node_t *nd = &p->nodes[v];
     nd->flush_pending = false;
     if (!nd->n_annq) return POPI_DES_DONE;
-    uint32_t k = batch_new(p, nd->annq, (uint32_t)nd->n_annq);
+    uint32_t k = batch_new(p, (uint32_t)nd->n_annq);
+    memcpy(p->batches[k].ix, nd->annq, nd->n_annq * sizeof *nd->annq);
+    p->batches[k].n = (uint32_t)nd->n_annq;
     double bytes = p->overhead_b + 1 + 36.0 * (double)nd->n_annq;
     nd->n_annq = 0;
     uint32_t deg;
     const uint32_t *nb = popi_net_neighbours(p->net, v, &deg);
     uint32_t fan = (uint32_t)p->s->gossip.fanout < deg ? (uint32_t)p->s->gossip.fanout : deg;
-    p->batches[k].refs = 1; /* held while sending */
     for (uint32_t j = 0; j < fan; j++)
         if (send(p, v, nb[j], k, M_TXINV, bytes, false, now)) p->batches[k].refs++;
     batch_unref(p, k);
@@ -579,7 +588,7 @@ static popi_time_t txgen_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_
         if (popi_mempool_spendable(p->mempools[v], &p->pks[v], &spendable) || spendable < amount + (uint64_t)s->tx.fee_units)
             continue;
         popi_keypair_t kp;
-        popi_crypto_keypair_from_u64(&kp, popi_rng_key3(p->seed, p->run_index, 0x6b6579ULL + v));
+        keypair_of(p, v, &kp);
         popi_mempool_result_t res;
         popi_hash_t txid;
         popi_err_t e = popi_mempool_pay(p->mempools[v], &kp, &p->pks[to], amount,
@@ -592,9 +601,12 @@ static popi_time_t txgen_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_
         while ((tx = popi_mempool_next(p->mempools[v], &pos)))
             if (!memcmp(&tx->txid, &txid, sizeof txid)) found = tx;
         POPI_ASSERT(found != NULL);
-        POPI_GROW(p->txs, p->cap_txs, p->n_txs + 1);
-        p->tx_objs = popi_xrealloc(p->tx_objs, p->cap_txs * sizeof *p->tx_objs);
-        p->txst = popi_xrealloc(p->txst, p->cap_txs * sizeof *p->txst);
+        if (p->n_txs == p->cap_txs) { /* the three arrays grow together */
+            p->cap_txs = p->cap_txs ? 2 * p->cap_txs : 64;
+            p->txs = popi_xrealloc(p->txs, p->cap_txs * sizeof *p->txs);
+            p->tx_objs = popi_xrealloc(p->tx_objs, p->cap_txs * sizeof *p->tx_objs);
+            p->txst = popi_xrealloc(p->txst, p->cap_txs * sizeof *p->txst);
+        }
         uint32_t ix = (uint32_t)p->n_txs++;
         popi_tx_copy(&p->tx_objs[ix], found);
         p->txst[ix] = popi_xcalloc(p->n, 1);
@@ -611,6 +623,37 @@ static popi_time_t txgen_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_
     return d > 0 ? d : 1;
 }
 
+/* A transaction message (m->block is its list): INV → ask for the unseen, GETTX → answer with the
+ * same list, TX → admit. */
+static void deliver_tx(popi_p2p_t *p, const msg_t *m, popi_time_t now)
+{
+    struct txbatch *b = &p->batches[m->block];
+    if (m->kind == M_TXINV && p->mempools[m->to]) {
+        uint32_t k = UINT32_MAX;
+        for (uint32_t q = 0; q < b->n; q++) {
+            uint32_t ix = b->ix[q];
+            if (p->txst[ix][m->to] != S_NONE) continue;
+            p->txst[ix][m->to] = S_REQUESTED;
+            if (k == UINT32_MAX) {
+                k = batch_new(p, b->n);
+                b = &p->batches[m->block]; /* batch_new may have moved the array */
+            }
+            p->batches[k].ix[p->batches[k].n++] = ix;
+        }
+        if (k != UINT32_MAX &&
+            !send(p, m->to, m->from, k, M_GETTX, p->overhead_b + 1 + 36.0 * p->batches[k].n, false, now))
+            batch_unref(p, k);
+    } else if (m->kind == M_GETTX) {
+        double bytes = p->overhead_b;
+        for (uint32_t q = 0; q < b->n; q++) bytes += p->txs[b->ix[q]].size;
+        if (send(p, m->to, m->from, m->block, M_TX, bytes, true, now)) return; /* passed on */
+    } else if (m->kind == M_TX) {
+        for (uint32_t q = 0; q < b->n; q++)
+            if (p->txst[b->ix[q]][m->to] != S_HAVE) accept_tx(p, m->to, b->ix[q], now);
+    }
+    batch_unref(p, m->block);
+}
+
 /* ---- delivery ---- */
 
 static popi_time_t deliver(popi_des_t *des, void *ctx, popi_time_t now, uint64_t arg)
@@ -624,44 +667,17 @@ static popi_time_t deliver(popi_des_t *des, void *ctx, popi_time_t now, uint64_t
     bool txmsg = m.kind == M_TXINV || m.kind == M_GETTX || m.kind == M_TX;
     if (p->lossy && !popi_net_online(p->net, m.to, now)) {
         p->st.lost_at_arrival++;
-        if (txmsg) batch_unref(p, m.block);
+        if (txmsg) batch_unref(p, m.block); /* the list this message held */
         return POPI_DES_DONE;
     }
-    if (txmsg) {
-        nd->bytes_in += m.bytes;
-        nd->msgs_in++;
-        popi_energy_transfer(&nd->meter, &p->energy, now - m.txd_us, m.bytes, m.bps, false);
-        struct txbatch *b = &p->batches[m.block];
-        if (m.kind == M_TXINV) { /* ask for the ones not seen */
-            uint32_t *want = popi_xmalloc((b->n ? b->n : 1) * sizeof *want), nw = 0;
-            for (uint32_t q = 0; q < b->n; q++)
-                if (p->txst[b->ix[q]][m.to] == S_NONE && p->mempools[m.to]) {
-                    p->txst[b->ix[q]][m.to] = S_REQUESTED;
-                    want[nw++] = b->ix[q];
-                }
-            if (nw) {
-                uint32_t k = batch_new(p, want, nw);
-                if (send(p, m.to, m.from, k, M_GETTX, p->overhead_b + 1 + 36.0 * nw, false, now))
-                    p->batches[k].refs = 1;
-                else p->batches[k].refs = 1, batch_unref(p, k);
-            }
-            free(want);
-            batch_unref(p, m.block);
-        } else if (m.kind == M_GETTX) { /* the same list goes back with the transactions */
-            double bytes = p->overhead_b;
-            for (uint32_t q = 0; q < b->n; q++) bytes += p->txs[b->ix[q]].size;
-            if (!send(p, m.to, m.from, m.block, M_TX, bytes, true, now)) batch_unref(p, m.block);
-        } else {
-            for (uint32_t q = 0; q < b->n; q++)
-                if (p->txst[b->ix[q]][m.to] != S_HAVE) accept_tx(p, m.to, b->ix[q], now);
-            batch_unref(p, m.block);
-        }
-        return POPI_DES_DONE;
-    }
-    binfo_t *bi = &p->blocks[m.block];
     nd->bytes_in += m.bytes;
     nd->msgs_in++;
     popi_energy_transfer(&nd->meter, &p->energy, now - m.txd_us, m.bytes, m.bps, false);
+    if (txmsg) {
+        deliver_tx(p, &m, now);
+        return POPI_DES_DONE;
+    }
+    binfo_t *bi = &p->blocks[m.block];
     switch (m.kind) {
     case M_INV:
         mark_known(p, bi, m.to, m.from, m.from_idx);
@@ -754,7 +770,8 @@ static popi_err_t host_produce(void *ctx, uint32_t node, popi_time_t now, uint32
     popi_p2p_t *p = ctx;
     node_t *nd = &p->nodes[node];
     popi_pubkey_t pk;
-    pubkey_of(p, node, &pk);
+    if (p->pks) pk = p->pks[node]; /* derived once when there is a payment workload */
+    else pubkey_of(p, node, &pk);
     popi_chain_template_t t;
     popi_err_t e = popi_chain_template(&p->chains[node], &pk, now, bits, NULL, 0, &t);
     if (e) return popi_err_wrap(e, "node %u: block template", node);
@@ -833,12 +850,19 @@ popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t
                            uint64_t seed, uint64_t run_index, popi_p2p_t **out)
 {
     *out = NULL;
-    const char *names[] = {"none", "pow"};
-    if (s->consensus_engine <= 0 || s->consensus_engine >= (int)(sizeof names / sizeof names[0]))
+    /* the engine's name is the value of consensus.engine in the parameter table */
+    const popi_param_t *pe = popi_scenario_param_find("consensus.engine", NULL);
+    POPI_ASSERT(pe && pe->type == POPI_PARAM_ENUM);
+    int n_names = 0;
+    while (pe->names[n_names]) n_names++;
+    const char *name = s->consensus_engine >= 0 && s->consensus_engine < n_names
+                           ? pe->names[s->consensus_engine]
+                           : NULL;
+    if (!name || s->consensus_engine == 0)
         return popi_err_set(POPI_EINVAL, "consensus.engine: a network run needs an engine, got '%s'",
-                            s->consensus_engine == 0 ? "none" : "?");
-    const popi_engine_vt_t *eng = popi_engine_find(names[s->consensus_engine]);
-    if (!eng) return popi_err_set(POPI_ENOTFOUND, "consensus.engine: no engine '%s'", names[s->consensus_engine]);
+                            name ? name : "?");
+    const popi_engine_vt_t *eng = popi_engine_find(name);
+    if (!eng) return popi_err_set(POPI_ENOTFOUND, "consensus.engine: no engine '%s'", name);
     popi_p2p_t *p = popi_xcalloc(1, sizeof *p);
     p->s = s;
     p->net = net;
@@ -1047,6 +1071,7 @@ popi_store_node_t *popi_p2p_tip(popi_p2p_t *p, uint32_t node)
 
 popi_store_node_t *popi_p2p_best(popi_p2p_t *p)
 {
+    if (p->rows) return p->best; /* finished: computed once by popi_p2p_finish */
     popi_store_node_t *best = NULL;
     for (size_t k = 0; k < p->n_blocks; k++) {
         popi_store_node_t *sn = p->blocks[k].sn;

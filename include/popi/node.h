@@ -135,7 +135,8 @@ uint32_t popi_p2p_n_nodes(const popi_p2p_t *p);
 popi_store_t *popi_p2p_store(popi_p2p_t *p);
 /** Best tip of @p node (full: chain view; light: best header). */
 popi_store_node_t *popi_p2p_tip(popi_p2p_t *p, uint32_t node);
-/** Heaviest valid block any node holds (the "best chain" of the run). */
+/** Heaviest valid block any node holds (the "best chain" of the run); O(blocks) before
+ * popi_p2p_finish, O(1) after it (the finished run's value). */
 popi_store_node_t *popi_p2p_best(popi_p2p_t *p);
 /** True if @p node is a light node. */
 bool popi_p2p_is_light(const popi_p2p_t *p, uint32_t node);
