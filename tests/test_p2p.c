@@ -16,6 +16,7 @@
 #include "popi/net.h"
 #include "popi/netrun.h"
 #include "popi/scenario.h"
+#include "net_fixture.h"
 #include "testutil.h"
 
 #include <hdf5.h>
@@ -44,46 +45,12 @@
 
 /* ---- scenarios and runs ---- */
 
-/* Apply assignments (NULL-terminated list) on top of @p s. */
-static void vset(popi_scenario_t *s, va_list ap)
-{
-    for (const char *a; (a = va_arg(ap, const char *));)
-        ck_assert_msg(popi_scenario_set(s, a) == POPI_OK, "%s: %s", a, popi_err_message());
-}
-
-/* A validated network scenario: defaults, run.seed = @p seed, then the assignments. */
-static void scen(popi_scenario_t *s, uint64_t seed, ...)
-{
-    popi_scenario_defaults(s);
-    char a[64];
-    snprintf(a, sizeof a, "run.seed=%llu", (unsigned long long)seed);
-    ck_assert_int_eq(popi_scenario_set(s, a), POPI_OK);
-    va_list ap;
-    va_start(ap, seed);
-    vset(s, ap);
-    va_end(ap);
-    ck_assert_msg(popi_scenario_validate(s) == POPI_OK, "%s", popi_err_message());
-}
-
 /* The "ideal network" of the issue: zero latency, huge bandwidth, free validation. */
 #define IDEAL                                                                                      \
     "consensus.engine=pow", "net.latency=constant", "net.constant_ms=0", "net.regions=single",     \
         "net.upload_bps=1e12", "net.download_bps=1e12", "node.verify_s=0",                         \
         "node.hash_s_per_byte=0", "pow.retarget_interval=100000000", "pow.sim_zero_bits=4",        \
         "run.duration_s=1e8"
-
-static popi_netrun_keep_t *run_keep(const popi_scenario_t *s, const char *out,
-                                    popi_netrun_summary_t *sum)
-{
-    popi_run_opts_t o = {out, 1, 0, NULL, NULL};
-    popi_run_fail_t fail;
-    popi_netrun_keep_t *k = NULL;
-    popi_err_t rc = popi_netrun_execute(s, &o, sum, &fail, &k);
-    ck_assert_msg(rc == POPI_OK, "popi_netrun_execute: %s", popi_err_message());
-    ck_assert_int_eq(fail, POPI_RUN_FAIL_NONE);
-    ck_assert_ptr_nonnull(k);
-    return k;
-}
 
 /* The same network netrun.c builds for the scenario (topology, regions, failures), so that tests
  * can ask it what the run's net knows (partition sides, who is online when). Built from the
@@ -1143,21 +1110,6 @@ START_TEST(test_scenario_errors)
     popi_scenario_destroy(&s);
 }
 END_TEST
-
-/* Per-test wall time on stderr when POPI_TEST_TIMES is set (checked fixture: runs in the child). */
-static struct timespec t_start;
-static void time_setup(void)
-{
-    clock_gettime(CLOCK_MONOTONIC, &t_start);
-}
-static void time_teardown(void)
-{
-    if (!getenv("POPI_TEST_TIMES")) return;
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    fprintf(stderr, "  %.3f s\n",
-            (double)(t.tv_sec - t_start.tv_sec) + 1e-9 * (double)(t.tv_nsec - t_start.tv_nsec));
-}
 
 /* ---- transactions: created, gossiped to every full node, packed, confirmed ---- */
 

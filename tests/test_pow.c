@@ -16,6 +16,7 @@
 #include "popi/netrun.h"
 #include "popi/rng.h"
 #include "popi/scenario.h"
+#include "net_fixture.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -281,29 +282,6 @@ END_TEST
 
 /* ---- network runs ---- */
 
-/* A validated network scenario: defaults, then the given assignments (NULL-terminated). */
-static void scen(popi_scenario_t *s, ...)
-{
-    popi_scenario_defaults(s);
-    va_list ap;
-    va_start(ap, s);
-    for (const char *a; (a = va_arg(ap, const char *));)
-        ck_assert_msg(popi_scenario_set(s, a) == POPI_OK, "%s: %s", a, popi_err_message());
-    va_end(ap);
-    ck_assert_msg(popi_scenario_validate(s) == POPI_OK, "%s", popi_err_message());
-}
-
-static popi_netrun_keep_t *run_keep(const popi_scenario_t *s, popi_netrun_summary_t *sum)
-{
-    popi_run_opts_t o = {NULL, 1, 0, NULL, NULL};
-    popi_run_fail_t fail;
-    popi_netrun_keep_t *k = NULL;
-    popi_err_t rc = popi_netrun_execute(s, &o, sum, &fail, &k);
-    ck_assert_msg(rc == POPI_OK, "popi_netrun_execute: %s", popi_err_message());
-    ck_assert_ptr_nonnull(k);
-    return k;
-}
-
 /* Every block in the store, by a walk of the block tree from @p root (caller frees). */
 static popi_store_node_t **all_blocks(popi_store_node_t *root, size_t *n)
 {
@@ -363,9 +341,9 @@ START_TEST(test_headers_meet_bits_and_follow_schedule)
     uint64_t seed = popi_test_seed(3);
     snprintf(seedarg, sizeof seedarg, "run.seed=%llu", (unsigned long long)seed);
     popi_scenario_t s;
-    scen(&s, SCHEDULE_SCENARIO(seedarg));
+    scen(&s, 1, SCHEDULE_SCENARIO(seedarg));
     popi_netrun_summary_t sum;
-    popi_netrun_keep_t *k = run_keep(&s, &sum);
+    popi_netrun_keep_t *k = run_keep(&s, NULL, &sum);
     popi_p2p_t *p = popi_netrun_keep_p2p(k);
     ck_assert_uint_eq(sum.blocks, 120);
     /* 5 s blocks over SimBlock latencies fork: side branches are checked too */
@@ -424,12 +402,12 @@ START_TEST(test_difficulty_follows_hash_rate_mismatch)
     /* Churn takes miners offline (online share 1/4): blocks come ~4x slower than the initial
      * difficulty assumes, so the first retarget must make the target easier (ratio ~4). */
     popi_scenario_t s;
-    scen(&s, "consensus.engine=pow", "net.nodes=40", "net.regions=single", "net.latency=constant",
+    scen(&s, 1, "consensus.engine=pow", "net.nodes=40", "net.regions=single", "net.latency=constant",
          "net.constant_ms=0", "pow.block_interval_s=60", "pow.retarget_interval=10",
          "pow.sim_zero_bits=8", "net.churn_online_mean_s=200", "net.churn_offline_mean_s=600",
          "run.duration_s=8000", "node.verify_s=0", "node.hash_s_per_byte=0", NULL);
     popi_netrun_summary_t sum;
-    popi_netrun_keep_t *k = run_keep(&s, &sum);
+    popi_netrun_keep_t *k = run_keep(&s, NULL, &sum);
     popi_p2p_t *p = popi_netrun_keep_p2p(k);
     popi_store_node_t *best = popi_p2p_best(p);
     ck_assert_uint_ge(best->depth, 20);
@@ -501,9 +479,9 @@ static popi_chain_outcome_t submit_with_bits(popi_chain_t *c, uint32_t bits, boo
 START_TEST(test_store_rejects_wrong_bits)
 {
     popi_scenario_t s;
-    scen(&s, SCHEDULE_SCENARIO("run.seed=5"));
+    scen(&s, 1, SCHEDULE_SCENARIO("run.seed=5"));
     popi_netrun_summary_t sum;
-    popi_netrun_keep_t *k = run_keep(&s, &sum);
+    popi_netrun_keep_t *k = run_keep(&s, NULL, &sum);
     popi_p2p_t *p = popi_netrun_keep_p2p(k);
     popi_store_node_t *best = popi_p2p_best(p);
     /* go back to a tip whose next block is a retarget (height multiple of 10) and to one whose
@@ -546,11 +524,11 @@ END_TEST
 START_TEST(test_coinbase_halving)
 {
     popi_scenario_t s;
-    scen(&s, "consensus.engine=pow", "net.nodes=8", "net.regions=single", "net.latency=constant",
+    scen(&s, 1, "consensus.engine=pow", "net.nodes=8", "net.regions=single", "net.latency=constant",
          "pow.sim_zero_bits=4", "chain.halving_interval=4", "chain.subsidy_coins=50",
          "chain.stop_blocks=30", "run.duration_s=1e7", "run.seed=9", NULL);
     popi_netrun_summary_t sum;
-    popi_netrun_keep_t *k = run_keep(&s, &sum);
+    popi_netrun_keep_t *k = run_keep(&s, NULL, &sum);
     popi_p2p_t *p = popi_netrun_keep_p2p(k);
     popi_store_node_t *best = popi_p2p_best(p);
     ck_assert_uint_ge(best->depth, 24);
@@ -586,21 +564,6 @@ START_TEST(test_coinbase_halving)
     popi_scenario_destroy(&s);
 }
 END_TEST
-
-/* Per-test wall time on stderr when POPI_TEST_TIMES is set (checked fixture: runs in the child). */
-static struct timespec t_start;
-static void time_setup(void)
-{
-    clock_gettime(CLOCK_MONOTONIC, &t_start);
-}
-static void time_teardown(void)
-{
-    if (!getenv("POPI_TEST_TIMES")) return;
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    fprintf(stderr, "  %.3f s\n",
-            (double)(t.tv_sec - t_start.tv_sec) + 1e-9 * (double)(t.tv_nsec - t_start.tv_nsec));
-}
 
 int main(void)
 {
