@@ -202,11 +202,6 @@ static void analyse(popi_netrun_keep_t *k, popi_netrun_summary_t *sum)
         else sum->median_t100_s = m;
     }
     free(t);
-    for (size_t i = 1; i < nb; i++)
-        if (!isnan(b[i].mean_delay_s)) {
-            dsum += b[i].mean_delay_s;
-            dn++;
-        }
     /* Decker & Wattenhofer: a block goes stale when a competing one is found while it spreads.
      * The exposure per block is the hash-rate-weighted time the miners online at production went
      * without it (node.c, uninformed_s); blocks are found at the production rate (blocks
@@ -214,6 +209,7 @@ static void analyse(popi_netrun_keep_t *k, popi_netrun_summary_t *sum)
     double unin = 0, t_last = 0;
     size_t un = 0;
     for (size_t i = 1; i < nb; i++) {
+        if (!isnan(b[i].mean_delay_s)) dsum += b[i].mean_delay_s, dn++;
         if (!isnan(b[i].uninformed_s)) unin += b[i].uninformed_s, un++;
         if (b[i].time_s > t_last) t_last = b[i].time_s;
     }
@@ -228,7 +224,7 @@ static void analyse(popi_netrun_keep_t *k, popi_netrun_summary_t *sum)
     sum->txs_confirmed = st->txs_confirmed;
     sum->txs_skipped = st->txs_skipped;
     size_t ntx;
-    const popi_tx_rec_t *tr = popi_p2p_txs(k->p2p, &ntx);
+    const popi_p2p_tx_t *tr = popi_p2p_txs(k->p2p, &ntx);
     double *lat = popi_xmalloc((ntx ? ntx : 1) * sizeof *lat);
     size_t nl = 0;
     for (size_t i = 0; i < ntx; i++)
@@ -299,13 +295,13 @@ static const popi_h5_field_t node_fields[] = {
 };
 
 static const popi_h5_field_t tx_fields[] = {
-    F(popi_tx_rec_t, t_created_s, POPI_H5_F64, "s", "signed and offered to its origin's mempool"),
-    F(popi_tx_rec_t, t_confirmed_s, POPI_H5_F64, "s", "time of the best-chain block holding it (NaN: unconfirmed)"),
-    F(popi_tx_rec_t, latency_s, POPI_H5_F64, "s", "confirmation latency (NaN: unconfirmed)"),
-    F(popi_tx_rec_t, height, POPI_H5_I64, "1", "height of that block, -1 if unconfirmed"),
-    F(popi_tx_rec_t, origin, POPI_H5_U32, "1", "paying node"),
-    F(popi_tx_rec_t, size, POPI_H5_U32, "B", "encoded size"),
-    F(popi_tx_rec_t, reached, POPI_H5_U32, "1", "full nodes that admitted it to their mempool"),
+    F(popi_p2p_tx_t, t_created_s, POPI_H5_F64, "s", "signed and offered to its origin's mempool"),
+    F(popi_p2p_tx_t, t_confirmed_s, POPI_H5_F64, "s", "time of the best-chain block holding it (NaN: unconfirmed)"),
+    F(popi_p2p_tx_t, latency_s, POPI_H5_F64, "s", "confirmation latency (NaN: unconfirmed)"),
+    F(popi_p2p_tx_t, height, POPI_H5_I64, "1", "height of that block, -1 if unconfirmed"),
+    F(popi_p2p_tx_t, origin, POPI_H5_U32, "1", "paying node"),
+    F(popi_p2p_tx_t, size, POPI_H5_U32, "B", "encoded size"),
+    F(popi_p2p_tx_t, reached, POPI_H5_U32, "1", "full nodes that admitted it to their mempool"),
 };
 
 static const popi_h5_field_t sum_fields[] = {
@@ -344,7 +340,7 @@ static const popi_h5_table_t t_nodes = TABLE("/nodes", "per-node traffic, produc
     node_fields, node_row_t);
 static const popi_h5_table_t t_txs = TABLE("/chain/transactions",
     "every payment of the transaction workload, in creation order, with its confirmation", tx_fields,
-    popi_tx_rec_t);
+    popi_p2p_tx_t);
 static const popi_h5_table_t t_sum = TABLE("/summary", "one row per run", sum_fields, popi_netrun_summary_t);
 #undef TABLE
 
@@ -368,7 +364,7 @@ static popi_err_t record(popi_netrun_keep_t *k, popi_h5_t *hp, const node_row_t 
                                "hash, signature, ble_scan, ble_advertise, radio_tx, radio_rx, radio_tail"))) goto fail;
     {
         size_t ntx;
-        const popi_tx_rec_t *tr = popi_p2p_txs(k->p2p, &ntx);
+        const popi_p2p_tx_t *tr = popi_p2p_txs(k->p2p, &ntx);
         if ((rc = popi_h5_write_table(&h, &t_txs, tr, ntx))) goto fail;
     }
     if ((rc = popi_h5_write_table(&h, &t_sum, sum, 1))) goto fail;

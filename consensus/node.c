@@ -101,7 +101,7 @@ struct popi_p2p {
     popi_p2p_stats_t st;
     /* transactions: the run-wide table (every payment once), per-node mempools, and the
      * shared lists of transaction ids that INV / GETTX / TX messages carry (refcounted) */
-    popi_tx_rec_t *txs;
+    popi_p2p_tx_t *txs;
     popi_tx_t *tx_objs;  /* the signed payments, same index */
     popi_pubkey_t *pks;  /* wallet key of every node (transaction workload only) */
     uint8_t **txst; /* per transaction, one state byte per node */
@@ -610,7 +610,7 @@ static popi_time_t txgen_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_
         uint32_t ix = (uint32_t)p->n_txs++;
         popi_tx_copy(&p->tx_objs[ix], found);
         p->txst[ix] = popi_xcalloc(p->n, 1);
-        p->txs[ix] = (popi_tx_rec_t){popi_time_to_s(now), NAN, NAN, -1, v, found->size, 1};
+        p->txs[ix] = (popi_p2p_tx_t){popi_time_to_s(now), NAN, NAN, -1, v, found->size, 1};
         p->txst[ix][v] = S_HAVE;
         popi_energy_signatures(&p->nodes[v].meter, &p->energy, found->n_in, 0);
         p->st.txs_created++;
@@ -1108,7 +1108,7 @@ void popi_p2p_finish(popi_p2p_t *p, popi_time_t t_end)
                 memcpy(&h, b->tx[t].txid.b, sizeof h);
                 for (size_t i = (size_t)h & (cap - 1); slot[i] != UINT32_MAX; i = (i + 1) & (cap - 1)) {
                     if (memcmp(&p->tx_objs[slot[i]].txid, &b->tx[t].txid, sizeof(popi_hash_t))) continue;
-                    popi_tx_rec_t *r = &p->txs[slot[i]];
+                    popi_p2p_tx_t *r = &p->txs[slot[i]];
                     r->t_confirmed_s = popi_time_to_s(b->hdr.time);
                     r->latency_s = r->t_confirmed_s - r->t_created_s;
                     r->height = (int64_t)b->hdr.height;
@@ -1163,7 +1163,7 @@ const popi_p2p_block_t *popi_p2p_blocks(const popi_p2p_t *p, size_t *n)
 
 const popi_p2p_stats_t *popi_p2p_stats(const popi_p2p_t *p) { return &p->st; }
 
-const popi_tx_rec_t *popi_p2p_txs(const popi_p2p_t *p, size_t *n)
+const popi_p2p_tx_t *popi_p2p_txs(const popi_p2p_t *p, size_t *n)
 {
     *n = p->n_txs;
     return p->txs;

@@ -1124,7 +1124,7 @@ START_TEST(test_transactions_confirmed)
     popi_netrun_keep_t *k = run_keep(&s, NULL, &sum);
     popi_p2p_t *p = popi_netrun_keep_p2p(k);
     size_t ntx, nb;
-    const popi_tx_rec_t *tr = popi_p2p_txs(p, &ntx);
+    const popi_p2p_tx_t *tr = popi_p2p_txs(p, &ntx);
     const popi_p2p_block_t *b = popi_p2p_blocks(p, &nb);
     uint32_t full = 0;
     for (uint32_t v = 0; v < popi_p2p_n_nodes(p); v++) full += !popi_p2p_is_light(p, v);

@@ -76,7 +76,7 @@ typedef struct {
     uint32_t origin;       /**< paying node */
     uint32_t size;         /**< encoded bytes */
     uint32_t reached;      /**< full nodes that admitted it to their mempool */
-} popi_tx_rec_t;
+} popi_p2p_tx_t;
 
 /** Per-node results (row of /nodes). */
 typedef struct {
@@ -151,7 +151,7 @@ const popi_p2p_block_t *popi_p2p_blocks(const popi_p2p_t *p, size_t *n);
 popi_p2p_node_row_t *popi_p2p_node_rows(popi_p2p_t *p, popi_time_t t_end);
 const popi_p2p_stats_t *popi_p2p_stats(const popi_p2p_t *p);
 /** The payments in creation order, confirmation filled by popi_p2p_finish. */
-const popi_tx_rec_t *popi_p2p_txs(const popi_p2p_t *p, size_t *n);
+const popi_p2p_tx_t *popi_p2p_txs(const popi_p2p_t *p, size_t *n);
 /** Bytes held by nodes, block records and message pool (not the store). */
 size_t popi_p2p_bytes(const popi_p2p_t *p);
 
