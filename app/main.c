@@ -49,8 +49,9 @@ static void usage_run(FILE *f)
             "options:\n"
             "  -o, --output FILE     HDF5 output file (required)\n"
             "      --seed N          master seed (same as --set run.seed=N)\n"
-            "      --threads N       threads for the candidate search (default 1; results do not\n"
-            "                        depend on it)\n"
+            "      --threads N       threads for the contact candidate search and, in network runs,\n"
+            "                        the flood relay's delays and signatures (default 1; results\n"
+            "                        do not depend on it)\n"
             "      --set KEY=VALUE   override any scenario key (repeatable), e.g. --set crowd.agents=500\n"
             "  -q, --quiet           no progress bar and no summary\n"
             "  -h, --help            this text\n"
@@ -136,6 +137,9 @@ static void print_net_summary(const popi_netrun_summary_t *s, const char *out)
                "transactions", (unsigned long long)s->txs_created,
                (unsigned long long)s->txs_skipped, (unsigned long long)s->txs_confirmed,
                s->median_confirm_s);
+    if (s->txs_rejected)
+        printf("  %-28s %llu payments refused by the run-wide pool\n", "",
+               (unsigned long long)s->txs_rejected);
     printf("  %-28s %llu\n", "event-queue events", (unsigned long long)s->des_events);
     printf("  %-28s %llu validator runs, %llu reorgs\n", "ledger",
            (unsigned long long)s->validations, (unsigned long long)s->reorgs);

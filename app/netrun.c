@@ -11,6 +11,7 @@
 #include "popi/world.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +224,9 @@ static void analyse(popi_netrun_keep_t *k, popi_netrun_summary_t *sum)
     sum->txs_created = st->txs_created;
     sum->txs_confirmed = st->txs_confirmed;
     sum->txs_skipped = st->txs_skipped;
+    sum->txs_rejected = st->txs_rejected;
+    sum->proofs_verified = st->proofs_verified;
+    sum->proofs_failed = st->proofs_failed;
     size_t ntx;
     const popi_p2p_tx_t *tr = popi_p2p_txs(k->p2p, &ntx);
     double *lat = popi_xmalloc((ntx ? ntx : 1) * sizeof *lat);
@@ -300,8 +304,10 @@ static const popi_h5_field_t tx_fields[] = {
     F(popi_p2p_tx_t, latency_s, POPI_H5_F64, "s", "confirmation latency (NaN: unconfirmed)"),
     F(popi_p2p_tx_t, height, POPI_H5_I64, "1", "height of that block, -1 if unconfirmed"),
     F(popi_p2p_tx_t, origin, POPI_H5_U32, "1", "paying node"),
+    F(popi_p2p_tx_t, payee, POPI_H5_U32, "1", "paid node"),
     F(popi_p2p_tx_t, size, POPI_H5_U32, "B", "encoded size"),
-    F(popi_p2p_tx_t, reached, POPI_H5_U32, "1", "full nodes that admitted it to their mempool"),
+    F(popi_p2p_tx_t, reached, POPI_H5_U32, "1", "full nodes that admitted it to their mempool (tx.relay = flood: that it reached by the end)"),
+    F(popi_p2p_tx_t, t_proof_s, POPI_H5_F64, "s", "light payee: when it first checked a Merkle proof of a block holding it (NaN otherwise)"),
 };
 
 static const popi_h5_field_t sum_fields[] = {
@@ -325,7 +331,10 @@ static const popi_h5_field_t sum_fields[] = {
     F(popi_netrun_summary_t, battery_pct_per_day_mean, POPI_H5_F64, "%/day", "mean battery share per day"),
     F(popi_netrun_summary_t, txs_created, POPI_H5_U64, "1", "payments made by the transaction workload"),
     F(popi_netrun_summary_t, txs_confirmed, POPI_H5_U64, "1", "payments on the best chain at the end"),
-    F(popi_netrun_summary_t, txs_skipped, POPI_H5_U64, "1", "workload draws that found no online full node with spendable coins (16 tries each)"),
+    F(popi_netrun_summary_t, txs_skipped, POPI_H5_U64, "1", "workload draws that found no online full node with spendable coins (gossip relay: 16 tries each; flood: the drawn payer's coin was too small)"),
+    F(popi_netrun_summary_t, txs_rejected, POPI_H5_U64, "1", "flood relay: payments the run-wide pool refused"),
+    F(popi_netrun_summary_t, proofs_verified, POPI_H5_U64, "1", "payment Merkle proofs light nodes checked and accepted"),
+    F(popi_netrun_summary_t, proofs_failed, POPI_H5_U64, "1", "payment Merkle proofs light nodes rejected"),
     F(popi_netrun_summary_t, median_confirm_s, POPI_H5_F64, "s", "median confirmation latency (creation to best-chain block)"),
     F(popi_netrun_summary_t, des_events, POPI_H5_U64, "1", "events executed"),
     F(popi_netrun_summary_t, validations, POPI_H5_U64, "1", "validator runs (once per block per run)"),
@@ -388,6 +397,10 @@ popi_err_t popi_netrun_execute(const popi_scenario_t *s, const popi_run_opts_t *
     h.fd = -1;
     popi_netrun_keep_t *k = NULL;
     node_row_t *rows = NULL;
+    /* --threads: the flood relay's delays, signatures and verifications run on this many
+     * threads (results do not depend on it); restored at the end */
+    int omp_before = omp_get_max_threads();
+    omp_set_num_threads(opts->threads < 1 ? 1 : opts->threads);
     popi_p2p_node_row_t *pr = NULL;
     popi_err_t rc;
     if (opts->out_path && (rc = popi_h5_create(&h, opts->out_path))) {
@@ -445,5 +458,6 @@ out:
     free(pr);
     if (keep && !rc) *keep = k;
     else popi_netrun_keep_free(k);
+    omp_set_num_threads(omp_before);
     return rc;
 }

@@ -78,6 +78,7 @@ static const char *const net_topologies[] = {"bitcoin", "erdos_renyi", "barabasi
 static const char *const net_regions[] = {"simblock2019", "single", NULL};
 static const char *const net_latencies[] = {"regions", "lognormal", "constant", NULL};
 static const char *const energy_radios[] = {"lte", "wifi", NULL};
+static const char *const tx_relays[] = {"gossip", "flood", NULL};
 
 #define CHOSEN "[chosen]"
 #define ONE_SIM                                                                                    \
@@ -228,9 +229,12 @@ static const popi_param_t table[] = {
     P_DBL("gossip.tx_batch_s", gossip.tx_batch_s, 5, OPEN(0), CLOSED(3600), "s", "a node announces the transactions it newly accepted in one INV per neighbour this often", "Bitcoin Core INVENTORY_BROADCAST_INTERVAL (5 s)"),
 
     /* tx */
-    P_DBL("tx.rate_per_s", tx.rate_per_s, 0, CLOSED(0), CLOSED(1e6), "1/s", "payments created per second in the whole network (Poisson); 0 = none. Each is made by a random online full node that has spendable coins, to a random other node; per-node mempools: meant for networks of tens to hundreds of nodes", "-"),
+    P_DBL("tx.rate_per_s", tx.rate_per_s, 0, CLOSED(0), CLOSED(1e6), "1/s", "payments created per second in the whole network (Poisson); 0 = none. Each is made by a random online full node that has spendable coins, to a random other node; relayed as tx.relay says", "-"),
     P_DBL("tx.amount_coins", tx.amount_coins, 0.01, OPEN(0), CLOSED(1e6), "coin", "amount of each payment", CHOSEN),
     P_I64("tx.fee_units", tx.fee_units, 1000, CLOSED(0), CLOSED(1e15), "base unit", "fee of each payment (1 coin = 1e8)", CHOSEN),
+    P_ENUM("tx.relay", tx.relay, 0, tx_relays, "gossip: every payment travels INV -> GETTX -> TX message by message into per-node mempools (tens to hundreds of nodes); flood: one run-wide pool, each payment reaching node k at its creation time plus the flood delay from its origin (net: shortest paths over drawn per-link delays), producers pack only what has reached them (CBlockSim scale; no loss, churn or partitions)", CHOSEN),
+    P_DBL("tx.premine_coins", tx.premine_coins, 0, CLOSED(0), CLOSED(1e6), "coin", "genesis pays each full node this much, spendable at once (funded wallets, so payments need not wait for mined coins); 0 = coins come only from mining", CHOSEN),
+    P_INT("tx.flood_realisations", tx.flood_realisations, 8, CLOSED(1), CLOSED(64), "", "independent draws of every link's hop delay in the flood model; payment i uses draw i mod this", CHOSEN),
 
     /* node */
     P_DBL("node.light_fraction", node.light_fraction, 0, CLOSED(0), CLOSED(1), "", "share of nodes that are light (headers and Merkle proofs, no relay, no mining)", "-"),

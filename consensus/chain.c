@@ -296,6 +296,15 @@ popi_err_t popi_chain_template(popi_chain_t *c, const popi_pubkey_t *producer, p
                                uint32_t bits, const popi_txout_t *sharing, uint32_t n_sharing,
                                popi_chain_template_t *t)
 {
+    return popi_chain_template_from(c, c->mempool, NULL, NULL, producer, time, bits, sharing,
+                                    n_sharing, t);
+}
+
+popi_err_t popi_chain_template_from(popi_chain_t *c, popi_mempool_t *mp, popi_mempool_keep_fn keep,
+                                    void *keep_ctx, const popi_pubkey_t *producer, popi_time_t time,
+                                    uint32_t bits, const popi_txout_t *sharing, uint32_t n_sharing,
+                                    popi_chain_template_t *t)
+{
     memset(t, 0, sizeof *t);
     const popi_ledger_rules_t *rules = popi_store_rules(c->store);
     popi_block_header_t *h = &t->hdr;
@@ -324,10 +333,10 @@ popi_err_t popi_chain_template(popi_chain_t *c, const popi_pubkey_t *producer, p
     const popi_tx_t **sel = NULL;
     size_t n_sel = 0;
     uint64_t fees = 0;
-    if (c->mempool && popi_mempool_tip(c->mempool) == c->tip && c->tip &&
-        rules->max_block_txs > 1 && rules->max_block_bytes > fixed)
-        popi_mempool_select(c->mempool, rules->max_block_txs - 1, rules->max_block_bytes - fixed,
-                            &sel, &n_sel, &fees);
+    if (mp && popi_mempool_tip(mp) == c->tip && c->tip && rules->max_block_txs > 1 &&
+        rules->max_block_bytes > fixed)
+        popi_mempool_select_if(mp, rules->max_block_txs - 1, rules->max_block_bytes - fixed, keep,
+                               keep_ctx, &sel, &n_sel, &fees);
     popi_tx_destroy(&cb);
     uint64_t packing = rules->packing_per_tx * n_sel + fees;
     e = popi_tx_coinbase(&cb, h->height, producer, subsidy, packing, sharing, n_sharing);

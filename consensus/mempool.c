@@ -317,6 +317,13 @@ popi_err_t popi_mempool_set_tip(popi_mempool_t *mp, popi_store_node_t *tip,
 void popi_mempool_select(const popi_mempool_t *mp, size_t max_txs, size_t max_bytes,
                          const popi_tx_t ***out, size_t *n_out, uint64_t *fees)
 {
+    popi_mempool_select_if(mp, max_txs, max_bytes, NULL, NULL, out, n_out, fees);
+}
+
+void popi_mempool_select_if(const popi_mempool_t *mp, size_t max_txs, size_t max_bytes,
+                            popi_mempool_keep_fn keep, void *keep_ctx, const popi_tx_t ***out,
+                            size_t *n_out, uint64_t *fees)
+{
     *out = NULL;
     *n_out = 0;
     *fees = 0;
@@ -325,6 +332,7 @@ void popi_mempool_select(const popi_mempool_t *mp, size_t max_txs, size_t max_by
     for (size_t i = 0; i < mp->n && *n_out < max_txs; i++) {
         const entry_t *e = &mp->e[i];
         if (!e->live || e->tx.size > max_bytes - bytes) continue;
+        if (keep && !keep(keep_ctx, &e->tx)) continue;
         bool ok = true;
         for (uint32_t k = 0; k < e->tx.n_in && ok; k++) {
             const popi_utxoset_entry_t *c = popi_utxoset_find(&mp->created, &e->tx.in[k].prev);

@@ -11,7 +11,9 @@
 #include "popi/node.h"
 #include "popi/block.h"
 #include "popi/crypto.h"
+#include "popi/merkle.h"
 #include "popi/sigcache.h"
+#include "popi/tx.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -19,11 +21,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { M_INV = 0, M_GETDATA, M_BLOCK, M_GETHEADERS, M_HEADERS, M_GETTIP, M_TXINV, M_GETTX, M_TX, M__COUNT };
-static const char *const msg_names[] = {"inv",     "getdata", "block", "getheaders", "headers",
-                                        "gettip", "txinv",   "gettx", "tx"};
+enum {
+    M_INV = 0, M_GETDATA, M_BLOCK, M_GETHEADERS, M_HEADERS, M_GETTIP, M_TXINV, M_GETTX, M_TX,
+    M_GETPROOF, M_PROOF, M__COUNT
+};
+static const char *const msg_names[] = {"inv", "getdata", "block", "getheaders", "headers", "gettip",
+                                        "txinv", "gettx", "tx", "getproof", "proof"};
 
 const char *popi_p2p_msg_name(unsigned kind) { return kind < M__COUNT ? msg_names[kind] : NULL; }
+
+/* Bytes of one inventory entry (type 4 + hash 32) in INV / GETTX lists. */
+#define INV_ENTRY_B 36.0
 
 /* What a node has done with a block (one byte per node per block). */
 enum { S_NONE = 0, S_REQUESTED, S_VALIDATING, S_HAVE, S_ORPHAN };
@@ -71,6 +79,10 @@ typedef struct {
     double w_delay;        /* ... sum of resource x min(delay, cap) over those, s */
 } binfo_t;
 
+/* What node v has done with a block; a block every node has accepted keeps no per-node arrays
+ * (release_if_everywhere). */
+static inline uint8_t bstate(const binfo_t *bi, uint32_t v) { return bi->state ? bi->state[v] : S_HAVE; }
+
 struct popi_p2p {
     const popi_scenario_t *s;
     popi_net_t *net;
@@ -114,6 +126,22 @@ struct popi_p2p {
     uint32_t *free_batches;
     size_t n_batches, cap_batches, n_free_batches, cap_free_batches;
     popi_sigcache_t *sigcache;
+    popi_hash_t *txids;    /* per payment, once signed (both relays) */
+    popi_time_t *tx_t0;    /* per payment, creation time */
+    uint32_t *txmap;       /* open addressing: txid -> payment index + 1 (0: empty) */
+    size_t cap_txmap;
+    /* flood relay (tx.relay = flood): one run-wide pool on the last producer's tip, payments
+     * signed in batches, arrival at node k = creation + flood delay from the origin */
+    bool flood;
+    popi_net_flood_t *fl;
+    popi_mempool_t *pool;
+    popi_keypair_t *kps;   /* wallet keys, derived once */
+    popi_outpoint_t *coin; /* per node: the output its next payment spends ... */
+    uint64_t *coin_amt;    /* ... its amount (0: nothing left to pay with) ... */
+    uint32_t *coin_pend;   /* ... and, while the payment that pays it is pending, its slot + 1 */
+    popi_tx_t *pend;       /* built, not yet signed (payment index in pend_ix) */
+    uint32_t *pend_ix;
+    size_t n_pend, cap_pend;
     popi_store_node_t *best;
     double inv_b, getdata_b, overhead_b;
     double dw_cap_s; /* a node's uninformed time per block is counted up to this (s) */
@@ -209,6 +237,20 @@ static void record_reach(popi_p2p_t *p, binfo_t *bi, uint32_t v, popi_time_t now
     if (bi->reached == p->n) bi->t100 = d;
 }
 
+/* Once every node has accepted a block, no message about it can change anything but counters:
+ * its per-node arrays (9-13 B per node) are freed and bstate answers S_HAVE. Call after the
+ * accepting node relayed. */
+static void release_if_everywhere(binfo_t *bi, uint32_t n)
+{
+    if (bi->reached < n || !bi->state) return;
+    free(bi->state);
+    free(bi->known);
+    free(bi->fallback);
+    bi->state = NULL;
+    bi->known = NULL;
+    bi->fallback = NULL;
+}
+
 static binfo_t *binfo_of(popi_p2p_t *p, const popi_store_node_t *sn)
 {
     if (sn->seq >= p->cap_by_seq) return NULL;
@@ -265,7 +307,7 @@ static uint32_t neighbour_index(const popi_p2p_t *p, uint32_t v, uint32_t w)
 static void mark_known(popi_p2p_t *p, binfo_t *bi, uint32_t v, uint32_t w, uint32_t j)
 {
     if (j == 255) j = neighbour_index(p, v, w);
-    if (j < 64) bi->known[v] |= UINT64_C(1) << j;
+    if (j < 64 && bi->known) bi->known[v] |= UINT64_C(1) << j;
 }
 
 /* Announce block @p k from node @p v to its fanout peers, except those known to have it. */
@@ -298,6 +340,7 @@ static void accepted(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, popi_
     bi->state[v] = S_HAVE;
     record_reach(p, bi, v, now, false);
     relay(p, v, k, from, now);
+    release_if_everywhere(bi, p->n);
 }
 
 static void request(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, int kind, popi_time_t now);
@@ -326,7 +369,7 @@ static void submit_full(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, po
         p->st.orphans_held++;
         popi_store_node_t *par = bi->sn->parent;
         binfo_t *pb = par ? binfo_of(p, par) : NULL;
-        if (pb && pb->state[v] == S_NONE) request(p, v, (uint32_t)(pb - p->blocks), from, M_GETDATA, now);
+        if (pb && bstate(pb, v) == S_NONE) request(p, v, (uint32_t)(pb - p->blocks), from, M_GETDATA, now);
         break;
     }
     default: /* invalid, duplicate, not yet: nothing to relay */
@@ -362,7 +405,7 @@ static void on_block(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, popi_
 {
     node_t *nd = &p->nodes[v];
     binfo_t *bi = &p->blocks[k];
-    if (bi->state[v] >= S_VALIDATING) return; /* duplicate */
+    if (bstate(bi, v) >= S_VALIDATING) return; /* duplicate */
     popi_store_node_t *par = bi->sn->parent;
     bool parent_known = !par || popi_chain_knows(&p->chains[v], par);
     if (!parent_known) { /* orphan: hold it, fetch the parent */
@@ -400,12 +443,12 @@ static void on_headers(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, pop
 {
     node_t *nd = &p->nodes[v];
     binfo_t *bi = &p->blocks[k];
-    if (bi->state[v] == S_HAVE) return;
+    if (bstate(bi, v) == S_HAVE) return;
     popi_store_node_t *par = bi->sn->parent;
     binfo_t *pb = par ? binfo_of(p, par) : NULL;
-    if (pb && pb->state[v] != S_HAVE) { /* header chain gap: ask for the parent header */
+    if (pb && bstate(pb, v) != S_HAVE) { /* header chain gap: ask for the parent header */
         bi->state[v] = S_ORPHAN;
-        if (pb->state[v] == S_NONE) request(p, v, (uint32_t)(pb - p->blocks), from, M_GETHEADERS, now);
+        if (bstate(pb, v) == S_NONE) request(p, v, (uint32_t)(pb - p->blocks), from, M_GETHEADERS, now);
         return;
     }
     char reason[128];
@@ -419,14 +462,18 @@ static void on_headers(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, pop
         nd->hdr_tip = bi->sn;
         notify_tip(p, v, now);
     }
+    /* a wallet asks the peer for the block filtered to its payments (BIP 37's merkleblock) */
+    if (p->pks && p->s->tx.rate_per_s > 0)
+        send(p, v, from, k, M_GETPROOF, p->getdata_b, false, now);
     /* children that waited for this header */
     for (popi_store_node_t *ch = bi->sn->child; ch; ch = ch->sibling) {
         binfo_t *cb = binfo_of(p, ch);
-        if (cb && cb->state[v] == S_ORPHAN) {
+        if (cb && bstate(cb, v) == S_ORPHAN) {
             cb->state[v] = S_REQUESTED;
             on_headers(p, v, (uint32_t)(cb - p->blocks), from, now);
         }
     }
+    release_if_everywhere(bi, p->n);
 }
 
 /* ---- requests, timeouts ---- */
@@ -438,7 +485,7 @@ static popi_time_t timeout_cb(popi_des_t *des, void *ctx, popi_time_t now, uint6
     msg_t m = p->msgs[arg];
     msg_release(p, (uint32_t)arg);
     binfo_t *bi = &p->blocks[m.block];
-    if (bi->state[m.to] != S_REQUESTED) return POPI_DES_DONE;
+    if (bstate(bi, m.to) != S_REQUESTED) return POPI_DES_DONE;
     p->st.timeouts++;
     bi->state[m.to] = S_NONE;
     /* ask another peer that announced it, else the same one again (it may be back online or
@@ -515,7 +562,7 @@ static popi_time_t flush_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_
     uint32_t k = batch_new(p, (uint32_t)nd->n_annq);
     memcpy(p->batches[k].ix, nd->annq, nd->n_annq * sizeof *nd->annq);
     p->batches[k].n = (uint32_t)nd->n_annq;
-    double bytes = p->overhead_b + 1 + 36.0 * (double)nd->n_annq;
+    double bytes = p->overhead_b + 1 + INV_ENTRY_B * (double)nd->n_annq;
     nd->n_annq = 0;
     uint32_t deg;
     const uint32_t *nb = popi_net_neighbours(p->net, v, &deg);
@@ -571,6 +618,262 @@ static void accept_tx(popi_p2p_t *p, uint32_t v, uint32_t ix, popi_time_t now)
     }
 }
 
+/* ---- the payment table (both relays) ---- */
+
+/* A new payment row created at @p now by @p origin to @p payee (the arrays grow together). */
+static uint32_t tx_row_new(popi_p2p_t *p, popi_time_t now, uint32_t origin, uint32_t payee,
+                           uint32_t size)
+{
+    if (p->n_txs == p->cap_txs) {
+        p->cap_txs = p->cap_txs ? 2 * p->cap_txs : 64;
+        p->txs = popi_xrealloc(p->txs, p->cap_txs * sizeof *p->txs);
+        p->txids = popi_xrealloc(p->txids, p->cap_txs * sizeof *p->txids);
+        p->tx_t0 = popi_xrealloc(p->tx_t0, p->cap_txs * sizeof *p->tx_t0);
+        if (!p->flood) {
+            p->tx_objs = popi_xrealloc(p->tx_objs, p->cap_txs * sizeof *p->tx_objs);
+            p->txst = popi_xrealloc(p->txst, p->cap_txs * sizeof *p->txst);
+        }
+    }
+    uint32_t ix = (uint32_t)p->n_txs++;
+    p->txs[ix] = (popi_p2p_tx_t){.t_created_s = popi_time_to_s(now), .t_confirmed_s = NAN,
+                                 .latency_s = NAN, .height = -1, .origin = origin, .payee = payee,
+                                 .size = size, .reached = 1, .t_proof_s = NAN};
+    p->tx_t0[ix] = now;
+    memset(&p->txids[ix], 0, sizeof p->txids[ix]);
+    return ix;
+}
+
+static size_t txmap_slot(const popi_p2p_t *p, const popi_hash_t *txid)
+{
+    uint64_t h;
+    memcpy(&h, txid->b, sizeof h);
+    size_t i = (size_t)h & (p->cap_txmap - 1);
+    while (p->txmap[i] && !popi_hash_eq(&p->txids[p->txmap[i] - 1], txid)) i = (i + 1) & (p->cap_txmap - 1);
+    return i;
+}
+
+/* Index payment @p ix by its txid (set before the call); the table stays at most half full. */
+static void txmap_put(popi_p2p_t *p, uint32_t ix)
+{
+    if (2 * (size_t)p->n_txs > p->cap_txmap) { /* rebuild from every signed payment */
+        size_t cap = p->cap_txmap ? p->cap_txmap : 1024;
+        while (cap < 4 * (size_t)p->n_txs) cap *= 2;
+        free(p->txmap);
+        p->txmap = popi_xcalloc(cap, sizeof *p->txmap);
+        p->cap_txmap = cap;
+        static const popi_hash_t zero;
+        for (uint32_t k = 0; k < p->n_txs; k++)
+            if (k != ix && !popi_hash_eq(&p->txids[k], &zero)) p->txmap[txmap_slot(p, &p->txids[k])] = k + 1;
+    }
+    p->txmap[txmap_slot(p, &p->txids[ix])] = ix + 1;
+}
+
+/* The payment with this txid, or UINT32_MAX. */
+static uint32_t txmap_get(const popi_p2p_t *p, const popi_hash_t *txid)
+{
+    if (!p->cap_txmap) return UINT32_MAX;
+    uint32_t k = p->txmap[txmap_slot(p, txid)];
+    return k ? k - 1 : UINT32_MAX;
+}
+
+/* ---- flood relay ---- */
+
+/* Sign the built payments (all threads), check their signatures through the run-wide cache
+ * (all threads), then, in creation order, record their txids, move each payer's coin to its
+ * change and offer them to the run-wide pool. Signatures are deterministic (Ed25519), so the
+ * result does not depend on the thread count, nor on when a batch is flushed: a flush comes
+ * before anything reads the pool (a production, the end), and a payer paying again before it
+ * signs its pending payment at once (flood_pay), since the new one spends its change. */
+static void flood_flush(popi_p2p_t *p)
+{
+    size_t n = p->n_pend;
+    if (!n) return;
+    popi_hash_t *dig = popi_xmalloc(n * sizeof *dig);
+    popi_sigcache_item_t *items = popi_xmalloc(n * sizeof *items);
+    bool *ok = popi_xmalloc(n * sizeof *ok);
+    long nn = (long)n;
+#pragma omp parallel for schedule(static) if (nn > 4)
+    for (long i = 0; i < nn; i++) {
+        popi_tx_t *tx = &p->pend[i];
+        if (!tx->sealed) { /* (a payer's next payment may have needed it signed already) */
+            popi_tx_sign_all(tx, &p->kps[p->txs[p->pend_ix[i]].origin]);
+            popi_tx_seal(tx);
+        }
+        popi_tx_sighash(tx, &dig[i]);
+    }
+    for (size_t i = 0; i < n; i++)
+        items[i] = (popi_sigcache_item_t){&p->pend[i].in[0].sig, &dig[i], &p->pks[p->txs[p->pend_ix[i]].origin]};
+    popi_sigcache_verify_batch(p->sigcache, items, n, ok);
+    for (size_t i = 0; i < n; i++) {
+        popi_tx_t *tx = &p->pend[i];
+        uint32_t ix = p->pend_ix[i], v = p->txs[ix].origin;
+        POPI_ASSERT(ok[i]); /* our own signature */
+        p->txids[ix] = tx->txid;
+        txmap_put(p, ix);
+        if (p->coin_pend[v] == i + 1) {
+            p->coin_pend[v] = 0;
+            if (p->coin_amt[v]) p->coin[v] = (popi_outpoint_t){tx->txid, 1};
+        }
+        popi_mempool_result_t res;
+        if (popi_mempool_add(p->pool, tx, &res) != POPI_OK || res.outcome != POPI_MEMPOOL_ACCEPTED)
+            p->st.txs_rejected++;
+        popi_tx_destroy(tx);
+    }
+    p->n_pend = 0;
+    free(dig);
+    free(items);
+    free(ok);
+}
+
+/* One payment by a random node from its coin to a random other node: built now, signed at the
+ * next flush. False if the drawn payer's coin cannot cover it. */
+static bool flood_pay(popi_p2p_t *p, popi_time_t now, uint64_t amount, uint64_t fee)
+{
+    uint32_t v = (uint32_t)gsl_rng_uniform_int(p->rng.g, p->n);
+    uint32_t to = (uint32_t)gsl_rng_uniform_int(p->rng.g, p->n - 1);
+    if (to >= v) to++;
+    if (p->coin_amt[v] < amount + fee) return false;
+    if (p->coin_pend[v]) { /* its coin is the change of a pending payment: sign that one now */
+        popi_tx_t *prev = &p->pend[p->coin_pend[v] - 1];
+        popi_tx_sign_all(prev, &p->kps[v]);
+        popi_tx_seal(prev);
+        p->coin[v] = (popi_outpoint_t){prev->txid, 1};
+        p->coin_pend[v] = 0;
+    }
+    uint64_t change = p->coin_amt[v] - amount - fee;
+    if (p->n_pend == p->cap_pend) { /* the two arrays grow together */
+        p->cap_pend = p->cap_pend ? 2 * p->cap_pend : 64;
+        p->pend = popi_xrealloc(p->pend, p->cap_pend * sizeof *p->pend);
+        p->pend_ix = popi_xrealloc(p->pend_ix, p->cap_pend * sizeof *p->pend_ix);
+    }
+    popi_tx_t *tx = &p->pend[p->n_pend];
+    popi_tx_init(tx, 1, change ? 2 : 1, 0);
+    tx->in[0].prev = p->coin[v];
+    tx->out[0] = (popi_txout_t){amount, p->pks[to]};
+    if (change) tx->out[1] = (popi_txout_t){change, p->pks[v]};
+    uint32_t ix = tx_row_new(p, now, v, to, (uint32_t)popi_tx_encoded_size(tx));
+    p->pend_ix[p->n_pend++] = ix;
+    p->coin_amt[v] = change;
+    p->coin_pend[v] = (uint32_t)p->n_pend;
+    popi_energy_signatures(&p->nodes[v].meter, &p->energy, 1, 0);
+    return true;
+}
+
+/* Traffic and verification of the flood relay, per node, at the end of the run. Per payment
+ * and node k it reached (origin s, shortest-path tree of its realisation): k announces it to
+ * every neighbour but its parent, asks its parent for it and sends it to each tree child, and
+ * hears one announcement from every neighbour that is not its child plus one request from each
+ * child: in = 36 B x degree (+ the payment if k != s), out = 36 B x degree + children x payment.
+ * Payments that reached every node they can by t_end are summed per (realisation, origin) and
+ * spread in O(realisations x n^2); the few still travelling at t_end node by node. Radio energy:
+ * the active part at the node's own bandwidth; the tail is at least tail_w times the union of
+ * [t_created, t_created + tail_s) over the payments (transactions reach every node, so at
+ * CBlockSim's 8/s the radio never leaves the tail state), and the meter's tail from block
+ * traffic counts when larger: a lower bound of the union of both. */
+static void flood_account(popi_p2p_t *p, popi_time_t t_end)
+{
+    const popi_net_flood_t *f = p->fl;
+    size_t n = p->n, R = f->n_real;
+    double *cnt = popi_xcalloc(R * n, sizeof *cnt), *sum_b = popi_xcalloc(R * n, sizeof *sum_b);
+    float *dmax = popi_xcalloc(R * n, sizeof *dmax);
+    uint32_t *reach = popi_xcalloc(R * n, sizeof *reach);
+    double *in = popi_xcalloc(n, sizeof *in), *out = popi_xcalloc(n, sizeof *out);
+    double *ver = popi_xcalloc(n, sizeof *ver);
+    for (size_t rs = 0; rs < R * n; rs++) {
+        const float *d = &f->delay_s[rs * n];
+        for (size_t v = 0; v < n; v++)
+            if (isfinite(d[v])) {
+                reach[rs]++;
+                if (d[v] > dmax[rs]) dmax[rs] = d[v];
+            }
+    }
+    for (size_t ix = 0; ix < p->n_txs; ix++) {
+        size_t r = ix % R, s = p->txs[ix].origin, rs = r * n + s;
+        double bytes = p->txs[ix].size;
+        if (p->tx_t0[ix] + popi_time_from_s(dmax[rs]) <= t_end) {
+            cnt[rs] += 1;
+            sum_b[rs] += bytes;
+            p->txs[ix].reached = reach[rs];
+            continue;
+        }
+        uint32_t reached = 0;
+        for (size_t v = 0; v < n; v++) {
+            float d = f->delay_s[rs * n + v];
+            if (!isfinite(d) || p->tx_t0[ix] + popi_time_from_s(d) > t_end) continue;
+            reached++;
+            double deg = popi_net_degree(p->net, (uint32_t)v), ch = f->children[rs * n + v];
+            in[v] += INV_ENTRY_B * deg + (v != s ? bytes : 0);
+            out[v] += INV_ENTRY_B * deg + ch * bytes;
+            ver[v] += v != s;
+        }
+        p->txs[ix].reached = reached;
+    }
+    for (size_t rs = 0; rs < R * n; rs++) {
+        if (!cnt[rs]) continue;
+        size_t s = rs % n;
+        const float *d = &f->delay_s[rs * n];
+        for (size_t v = 0; v < n; v++) {
+            if (!isfinite(d[v])) continue;
+            double deg = popi_net_degree(p->net, (uint32_t)v), ch = f->children[rs * n + v];
+            in[v] += cnt[rs] * INV_ENTRY_B * deg + (v != s ? sum_b[rs] : 0);
+            out[v] += cnt[rs] * INV_ENTRY_B * deg + ch * sum_b[rs];
+            ver[v] += v != s ? cnt[rs] : 0;
+        }
+    }
+    /* the union of the tail windows after each payment (creation times are in order) */
+    double tail_s = p->energy.tail_s, u = 0;
+    for (size_t ix = 0; ix < p->n_txs; ix++) {
+        popi_time_t a = p->tx_t0[ix];
+        popi_time_t b = ix + 1 < p->n_txs ? p->tx_t0[ix + 1] : t_end;
+        if (b > t_end) b = t_end;
+        if (b > a) u += fmin(popi_time_to_s(b - a), tail_s);
+    }
+    for (size_t v = 0; v < n; v++) {
+        node_t *nd = &p->nodes[v];
+        nd->bytes_in += (uint64_t)llround(in[v]);
+        nd->bytes_out += (uint64_t)llround(out[v]);
+        popi_energy_signatures(&nd->meter, &p->energy, 0, ver[v]);
+        double up = popi_net_upload_bps(p->net, (uint32_t)v), dn = popi_net_download_bps(p->net, (uint32_t)v);
+        nd->meter.joules[POPI_ENERGY_RADIO_TX] +=
+            (p->energy.base_w + p->energy.up_w_per_mbps * up / 1e6) * 8.0 * out[v] / up;
+        nd->meter.joules[POPI_ENERGY_RADIO_RX] +=
+            (p->energy.base_w + p->energy.down_w_per_mbps * dn / 1e6) * 8.0 * in[v] / dn;
+        nd->meter.joules[POPI_ENERGY_RADIO_TAIL] =
+            fmax(nd->meter.joules[POPI_ENERGY_RADIO_TAIL], p->energy.tail_w * u);
+    }
+    free(cnt);
+    free(sum_b);
+    free(dmax);
+    free(reach);
+    free(in);
+    free(out);
+    free(ver);
+}
+
+/* What a producer has heard of: payment ix reached @p node by @p now. */
+typedef struct {
+    const popi_p2p_t *p;
+    uint32_t node;
+    popi_time_t now;
+} flood_keep_t;
+
+static bool flood_arrived(const popi_p2p_t *p, uint32_t ix, uint32_t node, popi_time_t now)
+{
+    const popi_net_flood_t *f = p->fl;
+    uint32_t origin = p->txs[ix].origin;
+    if (origin == node) return true;
+    size_t r = ix % f->n_real;
+    double d = f->delay_s[(r * f->n + origin) * f->n + node];
+    return isfinite(d) && p->tx_t0[ix] + popi_time_from_s(d) <= now;
+}
+
+static bool flood_keep(void *ctx, const popi_tx_t *tx)
+{
+    const flood_keep_t *k = ctx;
+    uint32_t ix = txmap_get(k->p, &tx->txid);
+    return ix == UINT32_MAX || flood_arrived(k->p, ix, k->node, k->now);
+}
+
 /* The workload: one payment now, the next after an exponential time. */
 static popi_time_t txgen_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_t arg)
 {
@@ -579,7 +882,11 @@ static popi_time_t txgen_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_
     const popi_scenario_t *s = p->s;
     uint64_t amount = (uint64_t)llround(s->tx.amount_coins * 1e8);
     bool made = false;
-    for (int attempt = 0; attempt < 16 && !made && p->n > 1; attempt++) {
+    if (p->flood && p->n > 1) {
+        made = flood_pay(p, now, amount, (uint64_t)s->tx.fee_units);
+        if (made) p->st.txs_created++;
+    }
+    for (int attempt = 0; attempt < 16 && !made && !p->flood && p->n > 1; attempt++) {
         uint32_t v = (uint32_t)gsl_rng_uniform_int(p->rng.g, p->n);
         uint32_t to = (uint32_t)gsl_rng_uniform_int(p->rng.g, p->n - 1);
         if (to >= v) to++;
@@ -601,17 +908,12 @@ static popi_time_t txgen_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_
         while ((tx = popi_mempool_next(p->mempools[v], &pos)))
             if (!memcmp(&tx->txid, &txid, sizeof txid)) found = tx;
         POPI_ASSERT(found != NULL);
-        if (p->n_txs == p->cap_txs) { /* the three arrays grow together */
-            p->cap_txs = p->cap_txs ? 2 * p->cap_txs : 64;
-            p->txs = popi_xrealloc(p->txs, p->cap_txs * sizeof *p->txs);
-            p->tx_objs = popi_xrealloc(p->tx_objs, p->cap_txs * sizeof *p->tx_objs);
-            p->txst = popi_xrealloc(p->txst, p->cap_txs * sizeof *p->txst);
-        }
-        uint32_t ix = (uint32_t)p->n_txs++;
+        uint32_t ix = tx_row_new(p, now, v, to, found->size);
         popi_tx_copy(&p->tx_objs[ix], found);
         p->txst[ix] = popi_xcalloc(p->n, 1);
-        p->txs[ix] = (popi_p2p_tx_t){popi_time_to_s(now), NAN, NAN, -1, v, found->size, 1};
         p->txst[ix][v] = S_HAVE;
+        p->txids[ix] = found->txid;
+        txmap_put(p, ix);
         popi_energy_signatures(&p->nodes[v].meter, &p->energy, found->n_in, 0);
         p->st.txs_created++;
         enqueue_tx(p, v, ix, now);
@@ -641,7 +943,7 @@ static void deliver_tx(popi_p2p_t *p, const msg_t *m, popi_time_t now)
             p->batches[k].ix[p->batches[k].n++] = ix;
         }
         if (k != UINT32_MAX &&
-            !send(p, m->to, m->from, k, M_GETTX, p->overhead_b + 1 + 36.0 * p->batches[k].n, false, now))
+            !send(p, m->to, m->from, k, M_GETTX, p->overhead_b + 1 + INV_ENTRY_B * p->batches[k].n, false, now))
             batch_unref(p, k);
     } else if (m->kind == M_GETTX) {
         double bytes = p->overhead_b;
@@ -652,6 +954,68 @@ static void deliver_tx(popi_p2p_t *p, const msg_t *m, popi_time_t now)
             if (p->txst[b->ix[q]][m->to] != S_HAVE) accept_tx(p, m->to, b->ix[q], now);
     }
     batch_unref(p, m->block);
+}
+
+/* ---- payment proofs for light nodes ---- */
+
+/* Transactions of block @p b paying @p owner (their indices into @p out, at most @p cap). */
+static uint32_t payments_to(const popi_block_t *b, const popi_pubkey_t *owner, uint32_t *out, uint32_t cap)
+{
+    uint32_t m = 0;
+    for (uint32_t t = 1; t < b->n_tx; t++)
+        for (uint32_t o = 0; o < b->tx[t].n_out; o++)
+            if (!memcmp(b->tx[t].out[o].owner.b, owner->b, POPI_PUBKEY_BYTES)) {
+                if (m < cap) out[m] = t;
+                m++;
+                break;
+            }
+    return m;
+}
+
+/* Full node v answers light node w's GETPROOF for block k: the header, the transaction count,
+ * and per payment to w the transaction with its Merkle branch (32 B per level and a flag byte);
+ * with no payment, the root alone (BIP 37's merkleblock, flags simplified). */
+static void answer_proof(popi_p2p_t *p, uint32_t v, uint32_t w, uint32_t k, popi_time_t now)
+{
+    const popi_block_t *b = p->blocks[k].sn->block;
+    uint32_t depth = 0;
+    while (((uint64_t)1 << depth) < b->n_tx) depth++;
+    uint32_t idx[8];
+    uint32_t m = payments_to(b, &p->pks[w], idx, 8);
+    double bytes = p->overhead_b + b->header_size + 4;
+    if (!m) bytes += 32 + 1;
+    for (uint32_t q = 0; q < m; q++) {
+        uint32_t t = q < 8 ? idx[q] : 0;
+        bytes += 32.0 * depth + 1 + (q < 8 ? b->tx[t].size : b->tx[1].size);
+    }
+    send(p, v, w, k, M_PROOF, bytes, true, now);
+}
+
+/* Light node w receives the filtered block k: it checks each payment's branch against the header's
+ * Merkle root (real hashing, charged as hashes) and notes when each payment was proven to it. */
+static void check_proofs(popi_p2p_t *p, uint32_t w, uint32_t k, popi_time_t now)
+{
+    const popi_block_t *b = p->blocks[k].sn->block;
+    uint32_t idx[8];
+    uint32_t m = payments_to(b, &p->pks[w], idx, 8);
+    if (!m) return;
+    popi_hash_t *leaves = popi_xmalloc(b->n_tx * sizeof *leaves);
+    for (uint32_t t = 0; t < b->n_tx; t++) leaves[t] = b->tx[t].txid;
+    for (uint32_t q = 0; q < m && q < 8; q++) {
+        popi_merkle_proof_t pr;
+        uint32_t t = idx[q];
+        bool ok = popi_merkle_prove(leaves, b->n_tx, t, &pr) == POPI_OK &&
+                  popi_merkle_verify(&b->tx[t].txid, &pr, &b->hdr.merkle_root);
+        popi_energy_hashes(&p->nodes[w].meter, &p->energy, 2.0 * (pr.depth + 1));
+        if (!ok) {
+            p->st.proofs_failed++;
+            continue;
+        }
+        p->st.proofs_verified++;
+        uint32_t ix = txmap_get(p, &b->tx[t].txid);
+        if (ix != UINT32_MAX && isnan(p->txs[ix].t_proof_s)) p->txs[ix].t_proof_s = popi_time_to_s(now);
+    }
+    free(leaves);
 }
 
 /* ---- delivery ---- */
@@ -681,8 +1045,8 @@ static popi_time_t deliver(popi_des_t *des, void *ctx, popi_time_t now, uint64_t
     switch (m.kind) {
     case M_INV:
         mark_known(p, bi, m.to, m.from, m.from_idx);
-        if (bi->state[m.to] == S_NONE) request(p, m.to, m.block, m.from, nd->light ? M_GETHEADERS : M_GETDATA, now);
-        else if (bi->state[m.to] == S_REQUESTED && bi->fallback) bi->fallback[m.to] = m.from;
+        if (bstate(bi, m.to) == S_NONE) request(p, m.to, m.block, m.from, nd->light ? M_GETHEADERS : M_GETDATA, now);
+        else if (bstate(bi, m.to) == S_REQUESTED && bi->fallback) bi->fallback[m.to] = m.from;
         break;
     case M_GETDATA:
         send(p, m.to, m.from, m.block, M_BLOCK, bi->wire, true, now);
@@ -696,6 +1060,12 @@ static popi_time_t deliver(popi_des_t *des, void *ctx, popi_time_t now, uint64_t
         break;
     case M_HEADERS:
         if (nd->light) on_headers(p, m.to, m.block, m.from, now);
+        break;
+    case M_GETPROOF:
+        if (!nd->light) answer_proof(p, m.to, m.from, m.block, now);
+        break;
+    case M_PROOF:
+        if (nd->light) check_proofs(p, m.to, m.block, now);
         break;
     case M_GETTIP: { /* answer with an INV of our tip */
         popi_store_node_t *tip = popi_p2p_tip(p, m.to);
@@ -773,7 +1143,16 @@ static popi_err_t host_produce(void *ctx, uint32_t node, popi_time_t now, uint32
     if (p->pks) pk = p->pks[node]; /* derived once when there is a payment workload */
     else pubkey_of(p, node, &pk);
     popi_chain_template_t t;
-    popi_err_t e = popi_chain_template(&p->chains[node], &pk, now, bits, NULL, 0, &t);
+    popi_err_t e;
+    if (p->flood) { /* pack from the run-wide pool what has reached this producer */
+        flood_flush(p);
+        popi_mempool_set_tip(p->pool, p->chains[node].tip, NULL);
+        flood_keep_t kc = {p, node, now};
+        e = popi_chain_template_from(&p->chains[node], p->pool, flood_keep, &kc, &pk, now, bits,
+                                     NULL, 0, &t);
+    } else {
+        e = popi_chain_template(&p->chains[node], &pk, now, bits, NULL, 0, &t);
+    }
     if (e) return popi_err_wrap(e, "node %u: block template", node);
     if (proof_len) {
         t.hdr.proof = proof;
@@ -818,6 +1197,7 @@ static popi_err_t host_produce(void *ctx, uint32_t node, popi_time_t now, uint32
     }
     record_reach(p, &p->blocks[k], node, now, true);
     relay(p, node, k, UINT32_MAX, now);
+    release_if_everywhere(&p->blocks[k], p->n);
     if (p->chains[node].tip != old) notify_tip(p, node, now);
     if (out) *out = sn;
     return POPI_OK;
@@ -863,8 +1243,22 @@ popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t
                             name ? name : "?");
     const popi_engine_vt_t *eng = popi_engine_find(name);
     if (!eng) return popi_err_set(POPI_ENOTFOUND, "consensus.engine: no engine '%s'", name);
+    if (s->tx.relay == 1) {
+        if (!(s->tx.premine_coins > 0))
+            return popi_err_set(POPI_EINVAL, "tx.relay: flood pays from funded wallets; set "
+                                             "tx.premine_coins > 0");
+        if (s->node.light_fraction > 0)
+            return popi_err_set(POPI_EINVAL, "tx.relay: flood assumes every node relays payments; "
+                                             "node.light_fraction must be 0, got %g",
+                                s->node.light_fraction);
+        if (s->net.loss > 0 || s->net.churn_online_mean_s > 0 || s->net.partition_fraction > 0)
+            return popi_err_set(POPI_EINVAL, "tx.relay: flood has no message loss, churn or "
+                                             "partitions; net.loss, net.churn_online_mean_s and "
+                                             "net.partition_fraction must be 0");
+    }
     popi_p2p_t *p = popi_xcalloc(1, sizeof *p);
     p->s = s;
+    p->flood = s->tx.relay == 1;
     p->net = net;
     p->des = des;
     p->seed = seed;
@@ -941,26 +1335,48 @@ popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t
     cfg.sharing = eng->sharing;
     cfg.sharing_ctx = p->eng_state;
     bool workload = s->tx.rate_per_s > 0;
-    if (workload) cfg.rules.sig_cache = p->sigcache = popi_sigcache_create(0);
+    uint64_t premine = (uint64_t)llround(s->tx.premine_coins * 1e8);
+    uint32_t n_full = 0;
+    for (uint32_t v = 0; v < p->n; v++) n_full += !p->nodes[v].light;
+    /* the flood relay's cache holds what the pool and the next blocks need; a flush only costs
+     * a second verification of a few signatures */
+    if (workload) cfg.rules.sig_cache = p->sigcache = popi_sigcache_create(p->flood ? 100000 : 0);
+    cfg.rules.genesis_premine = premine * n_full;
     if ((e = popi_store_create(&cfg, &p->store))) goto fail;
     p->host.store = p->store;
     p->mempools = popi_xcalloc(p->n, sizeof *p->mempools);
-    if (workload) {
+    if (workload || premine) {
         p->pks = popi_xcalloc(p->n, sizeof *p->pks);
+        if (p->flood) p->kps = popi_xcalloc(p->n, sizeof *p->kps);
         for (uint32_t v = 0; v < p->n; v++) {
-            pubkey_of(p, v, &p->pks[v]);
-            if (!p->nodes[v].light) p->mempools[v] = popi_mempool_create(p->store, 0);
+            if (p->flood) {
+                keypair_of(p, v, &p->kps[v]);
+                p->pks[v] = p->kps[v].pk;
+            } else {
+                pubkey_of(p, v, &p->pks[v]);
+            }
+            if (workload && !p->flood && !p->nodes[v].light)
+                p->mempools[v] = popi_mempool_create(p->store, 0);
         }
     }
     for (uint32_t v = 0; v < p->n; v++) popi_chain_init(&p->chains[v], p->store, p->mempools[v]);
-    /* genesis: built on an empty view, paid to nobody in particular (a fixed key) */
+    /* genesis: built on an empty view, paid to nobody in particular (a fixed key), plus the
+     * premine to every full node */
     {
         popi_chain_t g;
         popi_chain_init(&g, p->store, NULL);
         popi_pubkey_t pk;
         memset(&pk, 0, sizeof pk);
+        popi_txout_t *pre = NULL;
+        if (premine) {
+            pre = popi_xmalloc((n_full ? n_full : 1) * sizeof *pre);
+            for (uint32_t v = 0, k = 0; v < p->n; v++)
+                if (!p->nodes[v].light) pre[k++] = (popi_txout_t){premine, p->pks[v]};
+        }
         popi_chain_template_t t;
-        e = popi_chain_template(&g, &pk, 0, eng->genesis_bits(p->eng_state), NULL, 0, &t);
+        e = popi_chain_template(&g, &pk, 0, eng->genesis_bits(p->eng_state), pre,
+                                premine ? n_full : 0, &t);
+        free(pre);
         if (!e) e = popi_block_grind(&t.hdr, UINT64_MAX, NULL);
         popi_block_t *b = NULL;
         if (!e) e = popi_chain_template_finish(&t, &b);
@@ -985,6 +1401,28 @@ popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t
         }
         p->blocks[k].reached = p->n;
         p->blocks[k].t50 = p->blocks[k].t90 = p->blocks[k].t100 = 0;
+        if (p->flood) { /* wallets start on their premine output; the pool on genesis */
+            p->coin = popi_xcalloc(p->n, sizeof *p->coin);
+            p->coin_amt = popi_xcalloc(p->n, sizeof *p->coin_amt);
+            p->coin_pend = popi_xcalloc(p->n, sizeof *p->coin_pend);
+            for (uint32_t v = 0, o = 2; v < p->n; v++)
+                if (!p->nodes[v].light) {
+                    p->coin[v] = (popi_outpoint_t){sn->block->tx[0].txid, o++};
+                    p->coin_amt[v] = premine;
+                }
+            p->pool = popi_mempool_create(p->store, 0);
+            if ((e = popi_mempool_set_tip(p->pool, sn, NULL))) goto fail;
+        }
+    }
+    if (p->flood) {
+        /* the hop delays are drawn for a typical payment: one input, amount and change */
+        popi_tx_t sample;
+        popi_tx_init(&sample, 1, 2, 0);
+        uint32_t bytes = (uint32_t)popi_tx_encoded_size(&sample);
+        popi_tx_destroy(&sample);
+        if ((e = popi_net_flood_create(net, (uint32_t)s->tx.flood_realisations, bytes,
+                                       s->gossip.tx_batch_s, seed, run_index, &p->fl)))
+            goto fail;
     }
     *out = p;
     return POPI_OK;
@@ -1006,7 +1444,21 @@ void popi_p2p_free(popi_p2p_t *p)
         }
     free(p->mempools);
     free(p->pks);
-    for (size_t k = 0; k < p->n_txs; k++) {
+    if (p->kps)
+        for (uint32_t v = 0; v < p->n; v++) popi_crypto_keypair_wipe(&p->kps[v]);
+    free(p->kps);
+    for (size_t k = 0; k < p->n_pend; k++) popi_tx_destroy(&p->pend[k]);
+    free(p->pend);
+    free(p->pend_ix);
+    free(p->coin);
+    free(p->coin_amt);
+    free(p->coin_pend);
+    popi_mempool_free(p->pool);
+    popi_net_flood_free(p->fl);
+    free(p->txids);
+    free(p->tx_t0);
+    free(p->txmap);
+    for (size_t k = 0; k < p->n_txs && !p->flood; k++) {
         popi_tx_destroy(&p->tx_objs[k]);
         free(p->txst[k]);
     }
@@ -1089,34 +1541,20 @@ void popi_p2p_finish(popi_p2p_t *p, popi_time_t t_end)
     for (uint32_t v = 0; v < p->n; v++) popi_energy_finish(&p->nodes[v].meter, &p->energy, t_end);
     p->best = popi_p2p_best(p);
     /* confirmations: walk the best chain, find each transaction in the table by txid */
+    if (p->flood) flood_flush(p);
     if (p->n_txs) {
-        size_t cap = 16;
-        while (cap < 2 * p->n_txs) cap *= 2;
-        uint32_t *slot = popi_xmalloc(cap * sizeof *slot);
-        memset(slot, 0xff, cap * sizeof *slot);
-        for (uint32_t k = 0; k < p->n_txs; k++) {
-            uint64_t h;
-            memcpy(&h, p->tx_objs[k].txid.b, sizeof h);
-            size_t i = (size_t)h & (cap - 1);
-            while (slot[i] != UINT32_MAX) i = (i + 1) & (cap - 1);
-            slot[i] = k;
-        }
         for (popi_store_node_t *x = p->best; x; x = x->parent) {
             const popi_block_t *b = x->block;
             for (uint32_t t = 1; t < b->n_tx; t++) {
-                uint64_t h;
-                memcpy(&h, b->tx[t].txid.b, sizeof h);
-                for (size_t i = (size_t)h & (cap - 1); slot[i] != UINT32_MAX; i = (i + 1) & (cap - 1)) {
-                    if (memcmp(&p->tx_objs[slot[i]].txid, &b->tx[t].txid, sizeof(popi_hash_t))) continue;
-                    popi_p2p_tx_t *r = &p->txs[slot[i]];
-                    r->t_confirmed_s = popi_time_to_s(b->hdr.time);
-                    r->latency_s = r->t_confirmed_s - r->t_created_s;
-                    r->height = (int64_t)b->hdr.height;
-                    break;
-                }
+                uint32_t ix = txmap_get(p, &b->tx[t].txid);
+                if (ix == UINT32_MAX) continue;
+                popi_p2p_tx_t *r = &p->txs[ix];
+                r->t_confirmed_s = popi_time_to_s(b->hdr.time);
+                r->latency_s = r->t_confirmed_s - r->t_created_s;
+                r->height = (int64_t)b->hdr.height;
             }
         }
-        free(slot);
+        if (p->flood) flood_account(p, t_end);
         p->st.txs_confirmed = 0;
         for (size_t k = 0; k < p->n_txs; k++) p->st.txs_confirmed += !isnan(p->txs[k].t_confirmed_s);
     }
@@ -1202,11 +1640,18 @@ popi_p2p_node_row_t *popi_p2p_node_rows(popi_p2p_t *p, popi_time_t t_end)
     return rows;
 }
 
+const popi_net_flood_t *popi_p2p_flood(const popi_p2p_t *p) { return p->fl; }
+
 size_t popi_p2p_bytes(const popi_p2p_t *p)
 {
     size_t b = sizeof *p + p->n * (sizeof *p->nodes + sizeof *p->chains) + p->cap_blocks * sizeof *p->blocks +
                p->cap_msgs * sizeof *p->msgs + p->cap_free * sizeof *p->free_msgs +
                p->cap_by_seq * sizeof *p->by_seq;
-    for (size_t k = 0; k < p->n_blocks; k++) b += p->n * (9 + (p->blocks[k].fallback ? 4 : 0));
+    for (size_t k = 0; k < p->n_blocks; k++)
+        if (p->blocks[k].state) b += p->n * (9 + (p->blocks[k].fallback ? 4 : 0));
+    b += p->cap_txs * (sizeof *p->txs + sizeof *p->txids + sizeof *p->tx_t0) +
+         p->cap_txmap * sizeof *p->txmap;
+    if (p->fl) b += (size_t)p->fl->n_real * p->n * p->n * (sizeof *p->fl->delay_s + sizeof *p->fl->children);
+    if (p->pool) b += popi_mempool_bytes(p->pool);
     return b;
 }

@@ -49,33 +49,75 @@ static size_t find(const popi_sigcache_t *c, const popi_hash_t *key, bool *found
     return i;
 }
 
-bool popi_sigcache_verify(popi_sigcache_t *c, const popi_sig_t *sig, const popi_hash_t *digest,
-                          const popi_pubkey_t *pk)
+static void entry_key(popi_hash_t *key, const popi_sig_t *sig, const popi_hash_t *digest,
+                      const popi_pubkey_t *pk)
 {
     uint8_t buf[sizeof digest->b + sizeof sig->b + sizeof pk->b];
     memcpy(buf, digest->b, sizeof digest->b);
     memcpy(buf + sizeof digest->b, sig->b, sizeof sig->b);
     memcpy(buf + sizeof digest->b + sizeof sig->b, pk->b, sizeof pk->b);
-    popi_hash_t key;
-    popi_crypto_sha256(&key, buf, sizeof buf);
+    popi_crypto_sha256(key, buf, sizeof buf);
+}
+
+/* Remember a valid triple's key (absent from the cache). */
+static void insert(popi_sigcache_t *c, const popi_hash_t *key)
+{
     bool found;
-    size_t i = find(c, &key, &found);
+    size_t i = find(c, key, &found);
+    if (found) return;
+    if (c->n >= c->max) { /* full: start again (deterministic) */
+        memset(c->slot, 0, c->cap * sizeof *c->slot);
+        c->n = 0;
+        c->st.flushes++;
+        i = find(c, key, &found);
+    }
+    c->slot[i] = *key;
+    c->n++;
+    c->st.inserts++;
+}
+
+bool popi_sigcache_verify(popi_sigcache_t *c, const popi_sig_t *sig, const popi_hash_t *digest,
+                          const popi_pubkey_t *pk)
+{
+    popi_hash_t key;
+    entry_key(&key, sig, digest, pk);
+    bool found;
+    find(c, &key, &found);
     if (found) {
         c->st.hits++;
         return true;
     }
     c->st.misses++;
     if (!popi_crypto_verify(sig, digest->b, sizeof digest->b, pk)) return false;
-    if (c->n >= c->max) { /* full: start again (deterministic) */
-        memset(c->slot, 0, c->cap * sizeof *c->slot);
-        c->n = 0;
-        c->st.flushes++;
-        i = find(c, &key, &found);
-    }
-    c->slot[i] = key;
-    c->n++;
-    c->st.inserts++;
+    insert(c, &key);
     return true;
+}
+
+void popi_sigcache_verify_batch(popi_sigcache_t *c, const popi_sigcache_item_t *items, size_t n,
+                                bool *ok)
+{
+    if (!n) return;
+    popi_hash_t *keys = popi_xmalloc(n * sizeof *keys);
+    bool *hit = popi_xmalloc(n * sizeof *hit);
+    for (size_t i = 0; i < n; i++) {
+        entry_key(&keys[i], items[i].sig, items[i].digest, items[i].pk);
+        find(c, &keys[i], &hit[i]);
+    }
+    long nn = (long)n;
+#pragma omp parallel for schedule(static) if (nn > 4)
+    for (long i = 0; i < nn; i++)
+        ok[i] = hit[i] || popi_crypto_verify(items[i].sig, items[i].digest->b,
+                                             sizeof items[i].digest->b, items[i].pk);
+    for (size_t i = 0; i < n; i++) { /* in index order: the same cache for any thread count */
+        if (hit[i]) {
+            c->st.hits++;
+            continue;
+        }
+        c->st.misses++;
+        if (ok[i]) insert(c, &keys[i]);
+    }
+    free(keys);
+    free(hit);
 }
 
 popi_sigcache_stats_t popi_sigcache_stats(const popi_sigcache_t *c) { return c->st; }

@@ -487,7 +487,9 @@ popi_verr_t popi_ledger_check_inputs(const popi_block_t *b, const popi_ledger_ru
             s->utxo.amount = tx->out[o].amount;
             s->utxo.owner = tx->out[o].owner;
             s->utxo.height = height;
-            s->utxo.coinbase = popi_tx_is_coinbase(tx);
+            /* genesis premine outputs (2..) are ordinary coins, spendable at once */
+            s->utxo.coinbase = popi_tx_is_coinbase(tx) &&
+                               !(height == 0 && o >= 2 && rules->genesis_premine > 0);
         }
     }
 
@@ -513,7 +515,8 @@ popi_verr_t popi_ledger_check_inputs(const popi_block_t *b, const popi_ledger_ru
                         (unsigned long long)cb->out[1].amount, (unsigned long long)packing,
                         (unsigned long long)rules->packing_per_tx, (unsigned long long)n_packed,
                         (unsigned long long)fees);
-        else if (sharing > ctx->sharing_allowed)
+        else if (sharing > ctx->sharing_allowed &&
+                 !(height == 0 && sharing - ctx->sharing_allowed <= rules->genesis_premine))
             code = fail(v, POPI_VERR_CB_SHARING, b, 0, -1,
                         "sharing rewards total %llu but this block may pay %llu",
                         (unsigned long long)sharing, (unsigned long long)ctx->sharing_allowed);

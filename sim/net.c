@@ -10,8 +10,10 @@
  * Random streams (all from (seed, run)): POPI_STREAM_NET draws the bitcoin overlay; sub-streams
  * POPI_STREAM_NET * 1000 + k are k = 1 regions, 2 partition shuffles, 3 per-message draws (loss,
  * latency), 4 the churn key (counter-based, never a generator), 5 the seed of igraph's default RNG
- * for the igraph generators. Timing follows SimBlock (Aoki et al., "SimBlock: a blockchain network
- * simulator", IEEE INFOCOM workshops 2019, doi:10.1109/INFCOMW.2019.8845253).
+ * for the igraph generators, 6 the flood-delay key (counter-based, popi_net_flood_create: hop
+ * delays per directed link, then Dijkstra from every source in parallel). Timing follows SimBlock
+ * (Aoki et al., "SimBlock: a blockchain network simulator", IEEE INFOCOM workshops 2019,
+ * doi:10.1109/INFCOMW.2019.8845253).
  */
 #include "popi/net.h"
 
@@ -26,6 +28,7 @@
 #define SUB_MESSAGES 3u
 #define SUB_CHURN 4u
 #define SUB_IGRAPH 5u
+#define SUB_FLOOD 6u
 #define SUBSTREAM(k) ((uint64_t)POPI_STREAM_NET * 1000u + (k))
 
 /* Longest single period, delay or transmission, µs (~36,500 years): keeps sums far from overflow.
@@ -843,4 +846,224 @@ size_t popi_net_bytes(const popi_net_t *net)
     if (net->churn) b += n * sizeof *net->churn;
     b += (size_t)net->n_partitions * n;
     return b;
+}
+
+/* ---------------------------------------------------------------------------------------------- */
+/* flood delays                                                                                   */
+
+#define FLOOD_MAX_ENTRIES (UINT64_C(1) << 31)
+#define FLOOD_NONE UINT32_MAX        /* no parent / not in the heap */
+#define FLOOD_DONE (UINT32_MAX - 1u) /* settled (heap position marker) */
+
+/* One latency draw from region ra to region rb, µs, from the uniform of a counter-based key: the
+ * law of latency_us by inverse CDF (Pareto closed form, log-normal through the normal quantile,
+ * constant), not the same numbers. */
+static double flood_latency_us(const popi_net_t *net, uint32_t ra, uint32_t rb, uint64_t key)
+{
+    double us;
+    switch (net->latency) {
+    case POPI_NET_LAT_REGIONS: {
+        uint32_t k = ra * net->n_regions + rb;
+        double inv_shape = net->lat_inv_shape[k];
+        if (inv_shape == 0.0) return net->lat_scale_us[k];
+        double u = popi_rng_hash_uniform(key);                /* (0, 1) */
+        us = net->lat_scale_us[k] * exp(-inv_shape * log(u)); /* scale / u^(1/shape) */
+        break;
+    }
+    case POPI_NET_LAT_LOGNORMAL:
+        us = 1000.0 * exp(net->ln_mu + net->ln_sigma * popi_rng_hash_gaussian(key));
+        break;
+    default:
+        return net->constant_us;
+    }
+    return us < MAX_SPAN_US ? us : MAX_SPAN_US;
+}
+
+/* Hop delays of realisation r for every directed link, µs: w[e] for u -> adj[e], e in
+ * off[u] .. off[u + 1] - 1. Each link's draws are keyed by (key, r, u, v, k). */
+static void flood_weights(const popi_net_t *net, uint64_t key, uint32_t r, uint32_t bytes,
+                          double batch_us, double *w)
+{
+    const int64_t n = net->n;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+    for (int64_t iu = 0; iu < n; iu++) {
+        const uint32_t u = (uint32_t)iu, ru = net->region[u];
+        const uint64_t ku = popi_rng_key3(key, r, u);
+        const double up = net->up_bps[ru];
+        for (uint64_t e = net->off[u]; e < net->off[u + 1]; e++) {
+            const uint32_t v = net->adj[e], rv = net->region[v];
+            const double down = net->down_bps[rv];
+            double tx = 8e6 * (double)bytes / (up < down ? up : down);
+            double wait = batch_us * popi_rng_hash_uniform(popi_rng_key3(ku, v, 0));
+            double h = (wait < MAX_SPAN_US ? wait : MAX_SPAN_US) +
+                       flood_latency_us(net, ru, rv, popi_rng_key3(ku, v, 1)) + /* INV */
+                       flood_latency_us(net, rv, ru, popi_rng_key3(ku, v, 2)) + /* GETTX */
+                       flood_latency_us(net, ru, rv, popi_rng_key3(ku, v, 3)) + /* TX */
+                       (tx < MAX_SPAN_US ? tx : MAX_SPAN_US);
+            w[e] = h;
+        }
+    }
+}
+
+/* Per-thread Dijkstra scratch, n entries each. heap holds node ids ordered by (dist, id); pos[v]
+ * is v's index in heap, FLOOD_NONE (never reached) or FLOOD_DONE (settled). */
+typedef struct {
+    double *dist;
+    uint32_t *parent, *heap, *pos;
+} flood_scratch_t;
+
+static inline bool flood_before(const double *d, uint32_t a, uint32_t b)
+{
+    return d[a] < d[b] || (d[a] == d[b] && a < b);
+}
+
+static void flood_sift_up(flood_scratch_t *sc, uint32_t i)
+{
+    uint32_t *h = sc->heap, *pos = sc->pos;
+    const uint32_t v = h[i];
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (!flood_before(sc->dist, v, h[p])) break;
+        h[i] = h[p];
+        pos[h[i]] = i;
+        i = p;
+    }
+    h[i] = v;
+    pos[v] = i;
+}
+
+static void flood_sift_down(flood_scratch_t *sc, uint32_t i, uint32_t size)
+{
+    uint32_t *h = sc->heap, *pos = sc->pos;
+    const uint32_t v = h[i];
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= size) break;
+        if (c + 1 < size && flood_before(sc->dist, h[c + 1], h[c])) c++;
+        if (!flood_before(sc->dist, h[c], v)) break;
+        h[i] = h[c];
+        pos[h[i]] = i;
+        i = c;
+    }
+    h[i] = v;
+    pos[v] = i;
+}
+
+/* Dijkstra from s over the directed links weighted by w (µs): delays (s) into drow[n], tree
+ * children counts into crow[n]. O(edges log n). */
+static void flood_source(const popi_net_t *net, const double *w, uint32_t s, flood_scratch_t *sc,
+                         float *drow, uint16_t *crow)
+{
+    const uint32_t n = net->n;
+    double *dist = sc->dist;
+    uint32_t *parent = sc->parent, *heap = sc->heap, *pos = sc->pos;
+    for (uint32_t v = 0; v < n; v++) {
+        dist[v] = INFINITY;
+        parent[v] = FLOOD_NONE;
+        pos[v] = FLOOD_NONE;
+    }
+    dist[s] = 0.0;
+    heap[0] = s;
+    pos[s] = 0;
+    uint32_t size = 1;
+    while (size) {
+        const uint32_t u = heap[0];
+        if (--size) {
+            heap[0] = heap[size];
+            flood_sift_down(sc, 0, size);
+        }
+        pos[u] = FLOOD_DONE;
+        const double du = dist[u];
+        for (uint64_t e = net->off[u]; e < net->off[u + 1]; e++) {
+            const uint32_t t = net->adj[e];
+            if (pos[t] == FLOOD_DONE) continue; /* keeps the tree acyclic with zero-delay hops */
+            const double d = du + w[e];
+            if (d < dist[t]) {
+                dist[t] = d;
+                parent[t] = u;
+                if (pos[t] == FLOOD_NONE) {
+                    heap[size] = t;
+                    pos[t] = size++;
+                }
+                flood_sift_up(sc, pos[t]);
+            } else if (d == dist[t] && u < parent[t]) {
+                parent[t] = u; /* ties: the smallest predecessor id */
+            }
+        }
+    }
+    memset(crow, 0, (size_t)n * sizeof *crow);
+    for (uint32_t t = 0; t < n; t++) {
+        drow[t] = isinf(dist[t]) ? INFINITY : (float)(dist[t] * 1e-6);
+        if (parent[t] != FLOOD_NONE) crow[parent[t]]++; /* <= n - 1 < 2^16: n² <= 2^31 */
+    }
+}
+
+popi_err_t popi_net_flood_create(const popi_net_t *net, uint32_t n_real, uint32_t bytes,
+                                 double batch_s, uint64_t seed, uint64_t run,
+                                 popi_net_flood_t **out)
+{
+    POPI_ASSERT(net && out);
+    *out = NULL;
+    const uint32_t n = net->n;
+    if (n_real == 0)
+        return popi_err_set(POPI_EINVAL, "net: popi_net_flood_create: n_real must be >= 1, got 0");
+    if (!(isfinite(batch_s) && batch_s >= 0.0))
+        return popi_err_set(POPI_EINVAL,
+                            "net: popi_net_flood_create: batch_s must be finite and >= 0 s, got %g",
+                            batch_s);
+    const uint64_t nn = (uint64_t)n * n;
+    if (nn > FLOOD_MAX_ENTRIES || n_real > FLOOD_MAX_ENTRIES / nn)
+        return popi_err_set(POPI_EINVAL,
+                            "net: popi_net_flood_create: n_real × n² = %u × %u² = %.6g entries is "
+                            "above the limit of 2^31 (%.3g GB at 6 bytes each); use fewer "
+                            "realisations (n_real) or nodes",
+                            n_real, n, (double)n_real * (double)nn,
+                            6e-9 * (double)n_real * (double)nn);
+    popi_net_flood_t *f = popi_xcalloc(1, sizeof *f);
+    f->n_real = n_real;
+    f->n = n;
+    const size_t total = (size_t)n_real * (size_t)nn;
+    f->delay_s = popi_xmalloc(total * sizeof *f->delay_s);
+    f->children = popi_xmalloc(total * sizeof *f->children);
+    double *w = popi_xmalloc((size_t)(net->off[n] ? net->off[n] : 1) * sizeof *w);
+    const uint64_t key = popi_rng_key3(seed, run, SUBSTREAM(SUB_FLOOD));
+    const double batch_us = batch_s * 1e6;
+#ifdef _OPENMP
+#pragma omp parallel
+#endif
+    {
+        flood_scratch_t sc;
+        sc.dist = popi_xmalloc((size_t)n * sizeof *sc.dist);
+        sc.parent = popi_xmalloc((size_t)n * sizeof *sc.parent);
+        sc.heap = popi_xmalloc((size_t)n * sizeof *sc.heap);
+        sc.pos = popi_xmalloc((size_t)n * sizeof *sc.pos);
+        for (uint32_t r = 0; r < n_real; r++) {
+            flood_weights(net, key, r, bytes, batch_us, w); /* ends with a barrier */
+            const size_t base = (size_t)r * (size_t)nn;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic)
+#endif
+            for (int64_t is = 0; is < (int64_t)n; is++) {
+                const size_t row = base + (size_t)is * n;
+                flood_source(net, w, (uint32_t)is, &sc, f->delay_s + row, f->children + row);
+            } /* barrier: w is rewritten only once every source of r is done */
+        }
+        free(sc.dist);
+        free(sc.parent);
+        free(sc.heap);
+        free(sc.pos);
+    }
+    free(w);
+    *out = f;
+    return POPI_OK;
+}
+
+void popi_net_flood_free(popi_net_flood_t *f)
+{
+    if (!f) return;
+    free(f->delay_s);
+    free(f->children);
+    free(f);
 }

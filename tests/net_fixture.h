@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #define NFX_UNUSED __attribute__((unused))
 
@@ -47,6 +48,22 @@ static NFX_UNUSED popi_netrun_keep_t *run_keep(const popi_scenario_t *s, const c
     ck_assert_int_eq(fail, POPI_RUN_FAIL_NONE);
     ck_assert_ptr_nonnull(k);
     return k;
+}
+
+/* Executing @p s is an input error (POPI_EINVAL, nothing kept) whose message names @p word and,
+ * if not NULL, @p word2. */
+static NFX_UNUSED void run_input_error(const popi_scenario_t *s, const char *word, const char *word2)
+{
+    popi_run_opts_t o = {NULL, 1, 0, NULL, NULL};
+    popi_run_fail_t fail;
+    popi_netrun_summary_t sum;
+    popi_netrun_keep_t *k = NULL;
+    ck_assert_int_eq(popi_netrun_execute(s, &o, &sum, &fail, &k), POPI_EINVAL);
+    ck_assert_int_eq(fail, POPI_RUN_FAIL_INPUT);
+    ck_assert_ptr_null(k);
+    ck_assert_msg(strstr(popi_err_message(), word) && (!word2 || strstr(popi_err_message(), word2)),
+                  "expected '%s'%s%s: %s", word, word2 ? " and " : "", word2 ? word2 : "",
+                  popi_err_message());
 }
 
 /* Per-test wall time on stderr when POPI_TEST_TIMES is set (a checked fixture: runs in the child). */

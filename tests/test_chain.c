@@ -693,6 +693,68 @@ START_TEST(test_template_limits_and_sharing)
 }
 END_TEST
 
+/* rules.genesis_premine: genesis may pay up to that much beyond the engine's sharing, in outputs
+ * that are ordinary coins (no maturity); no other block may, and the reward stays immature. */
+START_TEST(test_genesis_premine)
+{
+    for (int over = 0; over < 2; over++) {
+        cfx_t f;
+        memset(&f, 0, sizeof f);
+        fx_keys(f.key);
+        popi_store_config_default(&f.cfg, POPI_CONSENSUS_POW);
+        fx_rules(&f.cfg.rules, 5);
+        f.cfg.rules.genesis_premine = 1000;
+        ck_assert_int_eq(popi_store_create(&f.cfg, &f.s), POPI_OK);
+        popi_mempool_t *mp = popi_mempool_create(f.s, 0);
+        popi_chain_t c;
+        popi_chain_init(&c, f.s, mp);
+        popi_txout_t pre[2] = {{600, f.key[4].pk}, {400 + (uint64_t)over, f.key[5].pk}};
+        popi_chain_template_t t;
+        ck_assert_int_eq(popi_chain_template(&c, &f.key[0].pk, 0, 0, pre, 2, &t), POPI_OK);
+        popi_block_t *b;
+        ck_assert_int_eq(popi_chain_template_finish(&t, &b), POPI_OK);
+        popi_chain_template_destroy(&t);
+        popi_chain_result_t r;
+        popi_chain_submit_block(&c, b, 0, &r, NULL);
+        if (over) { /* 1001 > 1000 */
+            ck_assert_int_eq(r.outcome, POPI_CHAIN_INVALID);
+            ck_assert_int_eq(r.verdict.code, POPI_VERR_CB_SHARING);
+        } else {
+            ck_assert_int_eq(r.outcome, POPI_CHAIN_TIP);
+            /* at height 1 the premine is spendable, the genesis reward (maturity 5) is not */
+            uint64_t amt;
+            ck_assert_int_eq(popi_mempool_spendable(mp, &f.key[4].pk, &amt), POPI_OK);
+            ck_assert_uint_eq(amt, 600);
+            ck_assert_int_eq(popi_mempool_spendable(mp, &f.key[0].pk, &amt), POPI_OK);
+            ck_assert_uint_eq(amt, 0);
+            popi_mempool_result_t res;
+            ck_assert_int_eq(popi_mempool_pay(mp, &f.key[4], &f.key[1].pk, 100, 1, &res, NULL), POPI_OK);
+            ck_assert_int_eq(res.outcome, POPI_MEMPOOL_ACCEPTED);
+            ck_assert_int_eq(popi_chain_template(&c, &f.key[0].pk, 1, 0, NULL, 0, &t), POPI_OK);
+            ck_assert_uint_eq(t.n_tx, 2);
+            ck_assert_int_eq(popi_chain_template_finish(&t, &b), POPI_OK);
+            popi_chain_template_destroy(&t);
+            popi_chain_submit_block(&c, b, 1, &r, NULL);
+            ck_assert_int_eq(r.outcome, POPI_CHAIN_TIP);
+            popi_store_balance_t bal;
+            ck_assert_int_eq(popi_chain_balance(&c, &f.key[1].pk, &bal), POPI_OK);
+            ck_assert_uint_eq(bal.total, 100);
+            /* a later block may not premine */
+            popi_txout_t one = {1, f.key[6].pk};
+            ck_assert_int_eq(popi_chain_template(&c, &f.key[0].pk, 2, 0, &one, 1, &t), POPI_OK);
+            ck_assert_int_eq(popi_chain_template_finish(&t, &b), POPI_OK);
+            popi_chain_template_destroy(&t);
+            popi_chain_submit_block(&c, b, 2, &r, NULL);
+            ck_assert_int_eq(r.outcome, POPI_CHAIN_INVALID);
+            ck_assert_int_eq(r.verdict.code, POPI_VERR_CB_SHARING);
+        }
+        popi_chain_destroy(&c);
+        popi_mempool_free(mp);
+        popi_store_free(f.s);
+    }
+}
+END_TEST
+
 /* ---- randomised workload: two miners, delayed delivery, double-spend attempts ---- */
 
 typedef struct {
@@ -850,6 +912,7 @@ int main(void)
     tcase_add_test(tc, test_mempool_rules);
     tcase_add_test(tc, test_mine_pow_and_files);
     tcase_add_test(tc, test_template_limits_and_sharing);
+    tcase_add_test(tc, test_genesis_premine);
     tcase_add_test(tc, test_random_workload);
     suite_add_tcase(s, tc);
     if (popi_crypto_init() != POPI_OK) return 1;

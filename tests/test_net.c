@@ -3,15 +3,22 @@
  * test_net.c - the P2P network: each topology's defining property and a valid CSR, determinism,
  * region shares, exact send timing (serialised uploads, min bandwidth, ceil to µs), the latency
  * models' means, random loss, churn (long-run online share, order independence, next_churn),
- * partitions, and every error path of popi_net_create.
+ * partitions, and every error path of popi_net_create. Flood delays: exact hop sums with known
+ * weights (BFS hop counts, Bellman-Ford), the hop law (mean within 4 standard errors, Pareto
+ * floors) on a path, the shortest-path metric, determinism over seeds, realisations and threads,
+ * unreachable nodes, and popi_net_flood_create's error paths.
  */
 #include "popi/net.h"
 #include "testutil.h"
 
 #include <gsl/gsl_randist.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* Check writes a record on every ck_assert; loops over millions of items test with a plain if. */
 #define CHECK(cond, ...)                                                                           \
@@ -1157,6 +1164,461 @@ START_TEST(test_bytes)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------------------------------- */
+/* flood delays                                                                                   */
+
+static popi_net_flood_t *mk_flood(const popi_net_t *net, uint32_t n_real, uint32_t bytes,
+                                  double batch_s, uint64_t seed, uint64_t run)
+{
+    popi_net_flood_t *f = NULL;
+    popi_err_t rc = popi_net_flood_create(net, n_real, bytes, batch_s, seed, run, &f);
+    ck_assert_msg(rc == POPI_OK, "popi_net_flood_create: %s", popi_err_message());
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(f->n_real, n_real);
+    ck_assert_uint_eq(f->n, popi_net_n_nodes(net));
+    return f;
+}
+
+/* Hop counts from s (UINT32_MAX when unreachable). */
+static void bfs_hops(const popi_net_t *net, uint32_t s, uint32_t *hops, uint32_t *queue)
+{
+    uint32_t n = popi_net_n_nodes(net), head = 0, tail = 0;
+    for (uint32_t v = 0; v < n; v++)
+        hops[v] = UINT32_MAX;
+    hops[s] = 0;
+    queue[tail++] = s;
+    while (head < tail) {
+        uint32_t u = queue[head++], d;
+        const uint32_t *nb = popi_net_neighbours(net, u, &d);
+        for (uint32_t k = 0; k < d; k++)
+            if (hops[nb[k]] == UINT32_MAX) {
+                hops[nb[k]] = hops[u] + 1;
+                queue[tail++] = nb[k];
+            }
+    }
+}
+
+/* Hop delay u -> v in µs when latency is constant and batch_s is 0 (the weights are known). */
+static double known_hop_us(const popi_net_t *net, uint32_t u, uint32_t v, double c_ms,
+                           uint32_t bytes)
+{
+    double up = popi_net_upload_bps(net, u), down = popi_net_download_bps(net, v);
+    return 3.0 * c_ms * 1000.0 + 8e6 * (double)bytes / (up < down ? up : down);
+}
+
+/* Brute force: Bellman-Ford from s on the known weights (µs), then the expected tree: the parent
+ * of t is the smallest neighbour u with d[u] + w(u -> t) == d[t]. Compares delays (exactly: every
+ * weight is a whole number of µs) and children counts of realisation r. With c_ms = 0 (and no
+ * bytes: zero-delay hops) the tree depends on the settling order, so only the children sum (a
+ * spanning tree of the reachable nodes) is checked. */
+static void check_against_bellman_ford(const popi_net_t *net, const popi_net_flood_t *f, uint32_t r,
+                                       double c_ms, uint32_t bytes, const char *what)
+{
+    const uint32_t n = popi_net_n_nodes(net);
+    double *d = malloc(n * sizeof *d);
+    uint16_t *ch = malloc(n * sizeof *ch);
+    for (uint32_t s = 0; s < n; s++) {
+        for (uint32_t v = 0; v < n; v++)
+            d[v] = INFINITY;
+        d[s] = 0;
+        for (int changed = 1; changed;) {
+            changed = 0;
+            for (uint32_t u = 0; u < n; u++) {
+                if (isinf(d[u])) continue;
+                uint32_t deg;
+                const uint32_t *nb = popi_net_neighbours(net, u, &deg);
+                for (uint32_t k = 0; k < deg; k++) {
+                    double x = d[u] + known_hop_us(net, u, nb[k], c_ms, bytes);
+                    if (x < d[nb[k]]) {
+                        d[nb[k]] = x;
+                        changed = 1;
+                    }
+                }
+            }
+        }
+        memset(ch, 0, n * sizeof *ch);
+        uint32_t reach = 0;
+        for (uint32_t t = 0; t < n; t++) {
+            if (isinf(d[t])) continue;
+            reach++;
+            if (t == s) continue;
+            uint32_t deg;
+            const uint32_t *nb = popi_net_neighbours(net, t, &deg);
+            uint32_t k = 0; /* ascending: the first match is the smallest id */
+            while (k < deg && d[nb[k]] + known_hop_us(net, nb[k], t, c_ms, bytes) != d[t])
+                k++;
+            CHECK(k < deg, "%s: no predecessor of %u", what, t);
+            ch[nb[k]]++;
+        }
+        const float *drow = f->delay_s + (size_t)r * n * n + (size_t)s * n;
+        const uint16_t *crow = f->children + (size_t)r * n * n + (size_t)s * n;
+        uint32_t sum = 0;
+        for (uint32_t t = 0; t < n; t++) {
+            float want = isinf(d[t]) ? INFINITY : (float)(d[t] * 1e-6);
+            CHECK(drow[t] == want, "%s r %u: delay %u -> %u is %.9g s, expected %.9g", what, r, s,
+                  t, (double)drow[t], (double)want);
+            CHECK(c_ms == 0.0 || crow[t] == ch[t], "%s r %u s %u: %u has %u children, expected %u",
+                  what, r, s, t, crow[t], ch[t]);
+            sum += crow[t];
+        }
+        CHECK(drow[s] == 0.0f, "%s: diagonal %u", what, s);
+        CHECK(sum == reach - 1, "%s s %u: children sum %u, reachable %u", what, s, sum, reach);
+    }
+    free(d);
+    free(ch);
+}
+
+START_TEST(test_flood_constant_hops)
+{
+    /* one region: every hop is 3 × 8 ms + 8000 bits / 8 Mbit/s = 25,000 µs, delay = hops × that */
+    const popi_net_topology_t topo[] = {POPI_NET_TOPO_WS, POPI_NET_TOPO_ER, POPI_NET_TOPO_BITCOIN};
+    for (int k = 0; k < 3; k++) {
+        popi_net_config_t c;
+        base_config(&c, 60);
+        c.topology = topo[k];
+        c.ws_k = 2;
+        c.ws_p = 0.0;           /* ring lattice: connected */
+        c.er_mean_degree = 1.5; /* components: some INFINITY */
+        c.constant_ms = 8.0;
+        popi_net_t *net = mk(&c, 3, 0);
+        popi_net_flood_t *f = mk_flood(net, 2, 1000, 0.0, 3, 0);
+        uint32_t hops[60], queue[60];
+        uint32_t n_inf = 0;
+        for (uint32_t r = 0; r < 2; r++)
+            for (uint32_t s = 0; s < 60; s++) {
+                bfs_hops(net, s, hops, queue);
+                uint32_t reach = 0, sum = 0;
+                for (uint32_t t = 0; t < 60; t++) {
+                    float want = hops[t] == UINT32_MAX ? INFINITY
+                                                       : (float)((double)hops[t] * 25000.0 * 1e-6);
+                    float got = f->delay_s[(size_t)r * 3600 + s * 60 + t];
+                    CHECK(got == want, "%s: delay %u -> %u is %.9g s, %u hops",
+                          popi_net_topology_name(topo[k]), s, t, (double)got, hops[t]);
+                    reach += hops[t] != UINT32_MAX;
+                    n_inf += hops[t] == UINT32_MAX;
+                    sum += f->children[(size_t)r * 3600 + s * 60 + t];
+                }
+                CHECK(sum == reach - 1, "children sum %u, reachable %u", sum, reach);
+                if (k == 0) CHECK(sum == 59, "ring lattice: children sum %u", sum);
+            }
+        if (k == 1) ck_assert_uint_gt(n_inf, 0);
+        check_against_bellman_ford(net, f, 1, 8.0, 1000, popi_net_topology_name(topo[k]));
+        popi_net_flood_free(f);
+        popi_net_free(net);
+    }
+}
+END_TEST
+
+START_TEST(test_flood_bellman_ford)
+{
+    /* two regions whose bandwidth pairs make the hop delays direction-dependent and whole µs:
+     * min(up u, down v) = 8, 16, 4, 4 Mbit/s for regions (0,0), (0,1), (1,0), (1,1) */
+    uint64_t seed = popi_test_seed(41);
+    popi_net_config_t c;
+    base_config(&c, 30);
+    c.topology = POPI_NET_TOPO_ER;
+    c.er_mean_degree = 3.0;
+    c.n_regions = 2;
+    c.region_share[0] = c.region_share[1] = 0.5;
+    c.upload_bps[0] = 16e6;
+    c.download_bps[0] = 8e6;
+    c.upload_bps[1] = 4e6;
+    c.download_bps[1] = 16e6;
+    c.constant_ms = 3.0;
+    popi_net_t *net = mk(&c, seed, 0);
+    popi_net_flood_t *f = mk_flood(net, 2, 1000, 0.0, seed, 0);
+    char what[64];
+    snprintf(what, sizeof what, "seed %llu", (unsigned long long)seed);
+    for (uint32_t r = 0; r < 2; r++)
+        check_against_bellman_ford(net, f, r, 3.0, 1000, what);
+    popi_net_flood_free(f);
+    /* all-zero hops (no latency, no bytes, no batching): every reachable delay is 0, the tree is
+     * still a tree */
+    c.constant_ms = 0.0;
+    popi_net_t *net0 = mk(&c, seed, 0);
+    f = mk_flood(net0, 1, 0, 0.0, seed, 0);
+    check_against_bellman_ford(net0, f, 0, 0.0, 0, what);
+    popi_net_flood_free(f);
+    popi_net_free(net0);
+    popi_net_free(net);
+}
+END_TEST
+
+/* Mean and variance of one latency draw of net config c from region a to b, µs. */
+static void latency_moments(const popi_net_config_t *c, uint32_t a, uint32_t b, double *mean,
+                            double *var)
+{
+    if (c->latency == POPI_NET_LAT_LOGNORMAL) {
+        *mean = 1000.0 * c->lognormal_mean_ms;
+        *var = *mean * *mean * (exp(c->lognormal_sigma * c->lognormal_sigma) - 1.0);
+        return;
+    }
+    double m = c->latency_ms[a * c->n_regions + b];
+    *mean = 1000.0 * m;
+    if (m <= 5.0) {
+        *var = 0.0;
+        return;
+    }
+    double alpha = 0.2 * m, xm = 1000.0 * (m - 5.0);
+    *var = xm * xm * alpha / ((alpha - 1) * (alpha - 1) * (alpha - 2));
+}
+
+/* The smallest latency of the regions model with mean m ms: its Pareto scale, or m if constant. */
+static double lat_floor(double m)
+{
+    return m > 5.0 ? m - 5.0 : m;
+}
+
+START_TEST(test_flood_hop_law)
+{
+    /* a path 0 - 1 - ... - 49 (proximity, spacing = range): the delay between neighbours is the
+     * hop itself, and the delay along the path is the sum of the hops */
+    uint64_t seed = popi_test_seed(42);
+    const uint32_t n = 50, R = 400, bytes = 500;
+    const double batch_s = 0.05;
+    double xy[2 * 50];
+    for (uint32_t v = 0; v < n; v++) {
+        xy[2 * v] = v;
+        xy[2 * v + 1] = 0;
+    }
+    for (int model = 0; model < 2; model++) {
+        popi_net_config_t c;
+        base_config(&c, n);
+        c.topology = POPI_NET_TOPO_PROXIMITY;
+        c.proximity_range_m = 1.0;
+        c.xy = xy;
+        c.n_regions = 2;
+        c.region_share[0] = c.region_share[1] = 0.5;
+        c.upload_bps[0] = 8e6;
+        c.download_bps[0] = 16e6;
+        c.upload_bps[1] = 4e6;
+        c.download_bps[1] = 8e6;
+        /* asymmetric: INV and TX use m[a][b], GETTX m[b][a]; [1][1] = 3 ms is constant */
+        const double m[4] = {32, 124, 60, 3};
+        memcpy(c.latency_ms, m, sizeof m);
+        c.latency = model == 0 ? POPI_NET_LAT_REGIONS : POPI_NET_LAT_LOGNORMAL;
+        popi_net_t *net = mk(&c, seed, 0);
+        ck_assert_uint_eq(popi_net_n_edges(net), n - 1);
+        popi_net_flood_t *f = mk_flood(net, R, bytes, batch_s, seed, 0);
+        double sum_dev = 0, sum_var = 0;
+        uint64_t count = 0;
+        for (uint32_t r = 0; r < R; r++) {
+            const float *d = f->delay_s + (size_t)r * n * n;
+            for (uint32_t u = 0; u < n; u++)
+                for (int dir = -1; dir <= 1; dir += 2) {
+                    if ((u == 0 && dir < 0) || (u == n - 1 && dir > 0)) continue;
+                    uint32_t v = (uint32_t)((int)u + dir), ru = popi_net_region(net, u),
+                             rv = popi_net_region(net, v);
+                    double up = popi_net_upload_bps(net, u), down = popi_net_download_bps(net, v);
+                    double tx = 8e6 * bytes / (up < down ? up : down);
+                    double m1, v1, m2, v2;
+                    latency_moments(&c, ru, rv, &m1, &v1);
+                    latency_moments(&c, rv, ru, &m2, &v2);
+                    double hop = 1e6 * (double)d[u * n + v];
+                    /* smallest possible hop: no wait, each Pareto at its scale */
+                    double lo = tx;
+                    if (model == 0)
+                        lo += 1000.0 * (2 * lat_floor(m[ru * 2 + rv]) + lat_floor(m[rv * 2 + ru]));
+                    CHECK(hop >= lo * (1 - 1e-6), "seed %llu: hop %u -> %u = %g us below %g",
+                          (unsigned long long)seed, u, v, hop, lo);
+                    sum_dev += hop - (0.5e6 * batch_s + 2 * m1 + m2 + tx);
+                    sum_var += 1e12 * batch_s * batch_s / 12 + 2 * v1 + v2;
+                    count++;
+                }
+            /* the delay along the path is the sum of the hops, in both directions */
+            for (uint32_t s = 0; s < n; s += 7) {
+                double acc = 0;
+                for (uint32_t t = s + 1; t < n; t++) {
+                    acc += d[(t - 1) * n + t];
+                    CHECK(fabs(d[s * n + t] - acc) <= 1e-5 * acc, "seed %llu: path %u -> %u",
+                          (unsigned long long)seed, s, t);
+                }
+                acc = 0;
+                for (uint32_t t = s; t-- > 0;) {
+                    acc += d[(t + 1) * n + t];
+                    CHECK(fabs(d[s * n + t] - acc) <= 1e-5 * acc, "seed %llu: path %u -> %u",
+                          (unsigned long long)seed, s, t);
+                }
+                /* on a path every node but the ends has one child, away from s */
+                for (uint32_t t = 0; t < n; t++) {
+                    uint16_t want = (t == s) ? (uint16_t)((s > 0) + (s < n - 1))
+                                             : (uint16_t)(t != 0 && t != n - 1);
+                    CHECK(f->children[(size_t)r * n * n + s * n + t] == want,
+                          "path: children of %u from %u", t, s);
+                }
+            }
+        }
+        ck_assert_uint_eq(count, (uint64_t)R * 2 * (n - 1));
+        double z = sum_dev / sqrt(sum_var);
+        ck_assert_msg(fabs(z) <= 4.0, "seed %llu (%s): mean hop off by %g us, %g standard errors",
+                      (unsigned long long)seed, popi_net_latency_name(c.latency),
+                      sum_dev / (double)count, z);
+        popi_net_flood_free(f);
+        popi_net_free(net);
+    }
+}
+END_TEST
+
+START_TEST(test_flood_regions_bounds)
+{
+    /* default six regions, bitcoin overlay: delay >= hops × the shortest possible hop, and the
+     * delays are a (directed) shortest-path metric: d(s,t) <= d(s,u) + d(u,t) */
+    uint64_t seed = popi_test_seed(43);
+    popi_net_config_t c;
+    popi_net_config_default(&c);
+    c.n_nodes = 150;
+    const uint32_t n = 150, bytes = 300;
+    popi_net_t *net = mk(&c, seed, 0);
+    popi_net_flood_t *f = mk_flood(net, 2, bytes, 0.1, seed, 0);
+    double min_lat = INFINITY, max_bw = 0;
+    for (uint32_t k = 0; k < 36; k++)
+        min_lat = fmin(min_lat, lat_floor(c.latency_ms[k]));
+    for (uint32_t a = 0; a < 6; a++)
+        for (uint32_t b = 0; b < 6; b++)
+            max_bw = fmax(max_bw, fmin(c.upload_bps[a], c.download_bps[b]));
+    const double min_hop_s = 3 * min_lat * 1e-3 + 8.0 * bytes / max_bw;
+    uint32_t hops[150], queue[150];
+    for (uint32_t r = 0; r < 2; r++) {
+        const float *d = f->delay_s + (size_t)r * n * n;
+        for (uint32_t s = 0; s < n; s++) {
+            bfs_hops(net, s, hops, queue);
+            for (uint32_t t = 0; t < n; t++) {
+                if (hops[t] == UINT32_MAX) {
+                    CHECK(isinf(d[s * n + t]), "unreachable %u -> %u", s, t);
+                    continue;
+                }
+                CHECK(d[s * n + t] >= hops[t] * min_hop_s * (1 - 1e-6),
+                      "seed %llu: delay %u -> %u = %g s below %u hops × %g s",
+                      (unsigned long long)seed, s, t, (double)d[s * n + t], hops[t], min_hop_s);
+                for (uint32_t u = 0; u < n; u++)
+                    CHECK(d[s * n + t] <= (d[s * n + u] + d[u * n + t]) * (1 + 1e-6),
+                          "seed %llu: d(%u,%u) > d(%u,%u) + d(%u,%u)", (unsigned long long)seed, s,
+                          t, s, u, u, t);
+            }
+        }
+    }
+    popi_net_flood_free(f);
+    popi_net_free(net);
+}
+END_TEST
+
+static int same_flood(const popi_net_flood_t *a, const popi_net_flood_t *b, uint32_t r)
+{
+    size_t nn = (size_t)a->n * a->n;
+    return memcmp(a->delay_s + r * nn, b->delay_s + r * nn, nn * sizeof *a->delay_s) == 0 &&
+           memcmp(a->children + r * nn, b->children + r * nn, nn * sizeof *a->children) == 0;
+}
+
+START_TEST(test_flood_determinism)
+{
+    popi_net_config_t c;
+    popi_net_config_default(&c);
+    c.n_nodes = 300;
+    popi_net_t *net = mk(&c, 5, 0);
+    popi_net_flood_t *a = mk_flood(net, 3, 250, 0.1, 5, 0);
+    popi_net_flood_t *b = mk_flood(net, 3, 250, 0.1, 5, 0);
+    for (uint32_t r = 0; r < 3; r++)
+        ck_assert(same_flood(a, b, r));
+    /* realisations differ from each other; realisation 0 does not depend on n_real */
+    ck_assert(memcmp(a->delay_s, a->delay_s + 300 * 300, 300 * 300 * sizeof(float)) != 0);
+    ck_assert(
+        memcmp(a->delay_s + 300 * 300, a->delay_s + 2 * 300 * 300, 300 * 300 * sizeof(float)) != 0);
+    popi_net_flood_t *one = mk_flood(net, 1, 250, 0.1, 5, 0);
+    ck_assert(same_flood(a, one, 0));
+    popi_net_flood_free(one);
+    /* another seed or run: different */
+    popi_net_flood_t *o = mk_flood(net, 1, 250, 0.1, 6, 0);
+    ck_assert(memcmp(a->delay_s, o->delay_s, 300 * 300 * sizeof(float)) != 0);
+    popi_net_flood_free(o);
+    o = mk_flood(net, 1, 250, 0.1, 5, 1);
+    ck_assert(memcmp(a->delay_s, o->delay_s, 300 * 300 * sizeof(float)) != 0);
+    popi_net_flood_free(o);
+#ifdef _OPENMP
+    /* 1 thread and 2 threads: byte-identical */
+    int old = omp_get_max_threads();
+    omp_set_num_threads(1);
+    popi_net_flood_t *t1 = mk_flood(net, 3, 250, 0.1, 5, 0);
+    omp_set_num_threads(2);
+    popi_net_flood_t *t2 = mk_flood(net, 3, 250, 0.1, 5, 0);
+    omp_set_num_threads(old);
+    for (uint32_t r = 0; r < 3; r++) {
+        ck_assert(same_flood(t1, t2, r));
+        ck_assert(same_flood(t1, a, r));
+    }
+    popi_net_flood_free(t1);
+    popi_net_flood_free(t2);
+#endif
+    popi_net_flood_free(a);
+    popi_net_flood_free(b);
+    popi_net_free(net);
+}
+END_TEST
+
+START_TEST(test_flood_unreachable)
+{
+    /* no edges: every other node unreachable, no tree */
+    popi_net_config_t c;
+    base_config(&c, 20);
+    c.topology = POPI_NET_TOPO_ER;
+    c.er_mean_degree = 0.0;
+    c.constant_ms = 10.0;
+    popi_net_t *net = mk(&c, 1, 0);
+    ck_assert_uint_eq(popi_net_n_edges(net), 0);
+    popi_net_flood_t *f = mk_flood(net, 2, 100, 0.5, 1, 0);
+    for (size_t r = 0; r < 2; r++)
+        for (size_t s = 0; s < 20; s++)
+            for (size_t t = 0; t < 20; t++) {
+                size_t i = r * 400 + s * 20 + t;
+                if (s == t)
+                    ck_assert(f->delay_s[i] == 0.0f);
+                else
+                    ck_assert(isinf(f->delay_s[i]) && f->delay_s[i] > 0);
+                ck_assert_uint_eq(f->children[i], 0);
+            }
+    popi_net_flood_free(f);
+    popi_net_free(net);
+    /* one node */
+    c.n_nodes = 1;
+    net = mk(&c, 1, 0);
+    f = mk_flood(net, 3, 100, 0.0, 1, 0);
+    for (int r = 0; r < 3; r++)
+        ck_assert(f->delay_s[r] == 0.0f && f->children[r] == 0);
+    popi_net_flood_free(f);
+    popi_net_free(net);
+}
+END_TEST
+
+START_TEST(test_flood_errors)
+{
+    popi_net_config_t c;
+    base_config(&c, 2);
+    popi_net_t *net = mk(&c, 1, 0);
+    const struct {
+        uint32_t n_real;
+        double batch_s;
+        const char *field;
+    } cases[] = {{0, 0.0, "n_real"},
+                 {1, -1e-9, "batch_s"},
+                 {1, NAN, "batch_s"},
+                 {1, INFINITY, "batch_s"},
+                 {(UINT32_C(1) << 29) + 1, 0.0, "2^31"},
+                 {UINT32_MAX, 0.0, "n_real"}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        popi_net_flood_t *f = (popi_net_flood_t *)&c; /* must be reset to NULL */
+        popi_err_clear();
+        popi_err_t rc = popi_net_flood_create(net, cases[k].n_real, 10, cases[k].batch_s, 1, 0, &f);
+        ck_assert_msg(rc == POPI_EINVAL, "case %zu: rc %d", k, (int)rc);
+        ck_assert_ptr_null(f);
+        ck_assert_msg(strstr(popi_err_message(), cases[k].field) != NULL,
+                      "case %zu: message \"%s\" does not name %s", k, popi_err_message(),
+                      cases[k].field);
+        ck_assert_msg(strstr(popi_err_message(), "popi_net_flood_create") != NULL, "case %zu", k);
+    }
+    popi_net_free(net);
+    popi_net_flood_free(NULL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("net");
@@ -1183,6 +1645,13 @@ int main(void)
     tcase_add_test(tc, test_offline_before_partition);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_bytes);
+    tcase_add_test(tc, test_flood_constant_hops);
+    tcase_add_test(tc, test_flood_bellman_ford);
+    tcase_add_test(tc, test_flood_hop_law);
+    tcase_add_test(tc, test_flood_regions_bounds);
+    tcase_add_test(tc, test_flood_determinism);
+    tcase_add_test(tc, test_flood_unreachable);
+    tcase_add_test(tc, test_flood_errors);
     suite_add_tcase(s, tc);
     return popi_test_run(s);
 }

@@ -990,11 +990,11 @@ START_TEST(test_hdf5_layout)
                                      "median_t50_s", "median_t90_s",  "median_t100_s",
                                      "mean_delay_s", "dw_stale_pred", "messages",
                                      "bytes",        "energy_mean_j", "battery_pct_per_day_mean",
-                                     "txs_created",  "txs_confirmed", "txs_skipped", "median_confirm_s",
+                                     "txs_created",  "txs_confirmed", "txs_skipped", "txs_rejected", "proofs_verified", "proofs_failed", "median_confirm_s",
                                      "des_events",   "validations",   "reorgs"};
     static const char *const su[] = {"1", "1", "1", "s", "1", "1", "1",     "1", "s", "s", "s", "s",
-                                     "s", "1", "1", "B", "J", "%/day", "1", "1", "1", "s", "1", "1", "1"};
-    expect_fields(f, "/summary", sf, su, 25, 1);
+                                     "s", "1", "1", "B", "J", "%/day", "1", "1", "1", "1", "1", "1", "s", "1", "1", "1"};
+    expect_fields(f, "/summary", sf, su, 28, 1);
     char v[4096];
     attr_str(f, "/chain/intervals", "unit", v, sizeof v);
     ck_assert_str_eq(v, "s");
@@ -1092,26 +1092,206 @@ START_TEST(test_scenario_errors)
     popi_scenario_destroy(&s);
     /* a network run without an engine is an input error naming consensus.engine */
     scen(&s, 1, "net.nodes=5", NULL);
-    popi_run_opts_t o = {NULL, 1, 0, NULL, NULL};
-    popi_run_fail_t fail;
-    popi_netrun_summary_t sum;
-    popi_netrun_keep_t *k = NULL;
-    ck_assert_int_eq(popi_netrun_execute(&s, &o, &sum, &fail, &k), POPI_EINVAL);
-    ck_assert_int_eq(fail, POPI_RUN_FAIL_INPUT);
-    ck_assert_ptr_null(k);
-    ck_assert_ptr_nonnull(strstr(popi_err_message(), "consensus.engine"));
+    run_input_error(&s, "consensus.engine", NULL);
     popi_scenario_destroy(&s);
     /* a topology the node count cannot carry is an input error naming the key */
     scen(&s, 1, "consensus.engine=pow", "net.nodes=3", "net.topology=watts_strogatz", "net.ws_k=2",
          NULL);
-    ck_assert_int_eq(popi_netrun_execute(&s, &o, &sum, &fail, &k), POPI_EINVAL);
-    ck_assert_int_eq(fail, POPI_RUN_FAIL_INPUT);
-    ck_assert_ptr_nonnull(strstr(popi_err_message(), "ws_k"));
+    run_input_error(&s, "ws_k", NULL);
     popi_scenario_destroy(&s);
 }
 END_TEST
 
 /* ---- transactions: created, gossiped to every full node, packed, confirmed ---- */
+
+/* Light payees ask for their payments' Merkle branches and check them against the headers. */
+START_TEST(test_light_payment_proofs)
+{
+    uint64_t seed = popi_test_seed(43);
+    popi_scenario_t s;
+    scen(&s, seed, "consensus.engine=pow", "net.nodes=40", "node.light_fraction=0.3",
+         "pow.block_interval_s=30", "pow.retarget_interval=100000000", "pow.sim_zero_bits=4",
+         "tx.rate_per_s=0.5", "tx.premine_coins=5", "run.duration_s=3000", NULL);
+    popi_netrun_summary_t sum;
+    popi_netrun_keep_t *k = run_keep(&s, NULL, &sum);
+    popi_p2p_t *p = popi_netrun_keep_p2p(k);
+    size_t ntx;
+    const popi_p2p_tx_t *tr = popi_p2p_txs(p, &ntx);
+    ck_assert_msg(ntx > 1000, "seed %llu: %zu payments", (unsigned long long)seed, ntx);
+    /* funded wallets: no draw finds a payer without coins */
+    ck_assert_uint_eq(sum.txs_skipped, 0);
+    size_t to_light = 0, proven = 0;
+    for (size_t i = 0; i < ntx; i++) {
+        bool light = popi_p2p_is_light(p, tr[i].payee);
+        ck_assert_uint_ne(tr[i].payee, tr[i].origin);
+        ck_assert(!popi_p2p_is_light(p, tr[i].origin));
+        if (!light) {
+            ck_assert_msg(isnan(tr[i].t_proof_s), "payment %zu to full node %u has a proof time", i, tr[i].payee);
+            continue;
+        }
+        if (!isnan(tr[i].t_proof_s)) {
+            proven++;
+            /* proven after it was made, and a best-chain payment no earlier than its block */
+            ck_assert(tr[i].t_proof_s > tr[i].t_created_s);
+            if (!isnan(tr[i].t_confirmed_s)) ck_assert(tr[i].t_proof_s >= tr[i].t_confirmed_s);
+        }
+        /* confirmed well before the end: its payee holds a proof */
+        if (!isnan(tr[i].t_confirmed_s) && tr[i].t_confirmed_s < sum.sim_s - 60) {
+            to_light++;
+            ck_assert_msg(!isnan(tr[i].t_proof_s), "seed %llu: payment %zu to light node %u confirmed "
+                          "at %.1f s has no proof", (unsigned long long)seed, i, tr[i].payee, tr[i].t_confirmed_s);
+        }
+    }
+    ck_assert_msg(to_light > 100, "seed %llu: only %zu payments to light nodes", (unsigned long long)seed, to_light);
+    ck_assert_uint_ge(sum.proofs_verified, proven);
+    ck_assert_uint_eq(sum.proofs_failed, 0);
+    popi_netrun_keep_free(k);
+    popi_scenario_destroy(&s);
+}
+END_TEST
+
+/* ---- flood relay (tx.relay = flood) ---- */
+
+#define FLOOD_SCENARIO                                                                             \
+    "consensus.engine=pow", "net.nodes=60", "pow.block_interval_s=20",                             \
+        "pow.retarget_interval=100000000", "pow.sim_zero_bits=4", "tx.rate_per_s=4",               \
+        "tx.relay=flood", "tx.premine_coins=10", "run.duration_s=2000"
+
+/* Payments flood from funded wallets, producers pack exactly what has reached them, and every
+ * payment a producer could pack (arrived there, its parent confirmed before) is packed. */
+START_TEST(test_flood_payments)
+{
+    uint64_t seed = popi_test_seed(41);
+    popi_scenario_t s;
+    scen(&s, seed, FLOOD_SCENARIO, NULL);
+    popi_netrun_summary_t sum;
+    popi_netrun_keep_t *k = run_keep(&s, NULL, &sum);
+    popi_p2p_t *p = popi_netrun_keep_p2p(k);
+    const popi_net_flood_t *fl = popi_p2p_flood(p);
+    ck_assert_ptr_nonnull(fl);
+    uint32_t n = popi_p2p_n_nodes(p);
+    ck_assert_uint_eq(fl->n, n);
+    size_t ntx, nb;
+    const popi_p2p_tx_t *tr = popi_p2p_txs(p, &ntx);
+    const popi_p2p_block_t *b = popi_p2p_blocks(p, &nb);
+    /* Poisson count of payments within 4 SE: funded wallets never skip a draw */
+    double expect = 4 * 2000.0;
+    ck_assert_msg(fabs((double)ntx - expect) < 4 * sqrt(expect), "seed %llu: %zu payments",
+                  (unsigned long long)seed, ntx);
+    ck_assert_uint_eq(sum.txs_skipped, 0);
+    ck_assert_uint_eq(sum.txs_rejected, 0);
+    /* the main chain by height */
+    int64_t *main_at = malloc((nb + 1) * sizeof *main_at);
+    for (size_t h = 0; h <= nb; h++) main_at[h] = -1;
+    uint64_t packed = 0, top = 0;
+    for (size_t i = 1; i < nb; i++)
+        if (b[i].main) {
+            main_at[b[i].height] = (int64_t)i;
+            packed += b[i].n_tx - 1;
+            if (b[i].height > top) top = b[i].height;
+        }
+    ck_assert_uint_eq(packed, sum.txs_confirmed);
+    ck_assert_msg(top > 50, "seed %llu: %llu blocks", (unsigned long long)seed, (unsigned long long)top);
+    /* the previous payment of the same payer (its coin), -1 for the premine */
+    int64_t *parent = malloc(ntx * sizeof *parent), *last = malloc(n * sizeof *last);
+    for (uint32_t v = 0; v < n; v++) last[v] = -1;
+    for (size_t i = 0; i < ntx; i++) {
+        parent[i] = last[tr[i].origin];
+        last[tr[i].origin] = (int64_t)i;
+    }
+    size_t checked = 0;
+    for (size_t i = 0; i < ntx; i++) {
+        size_t r = i % fl->n_real;
+        const float *d = &fl->delay_s[(r * n + tr[i].origin) * n];
+        popi_time_t t0 = popi_time_from_s(tr[i].t_created_s);
+        if (!isnan(tr[i].t_confirmed_s)) { /* packed only where it had arrived */
+            const popi_p2p_block_t *bb = &b[main_at[tr[i].height]];
+            ck_assert_msg(popi_time_from_s(bb->time_s) + 1 >= t0 + popi_time_from_s(d[bb->producer]),
+                          "seed %llu: payment %zu packed by node %lld at %.6f s before it arrived "
+                          "(created %.6f s, delay %.6f s)", (unsigned long long)seed, i,
+                          (long long)bb->producer, bb->time_s, tr[i].t_created_s, (double)d[bb->producer]);
+        }
+        /* never left behind: the first main block whose producer had it (1 s margin) with its
+         * parent confirmed below holds it, or an earlier one does */
+        for (uint64_t h = 1; h <= top; h++) {
+            const popi_p2p_block_t *bb = &b[main_at[h]];
+            if (bb->time_s < tr[i].t_created_s + d[bb->producer] + 1.0) continue;
+            if (parent[i] >= 0 && !(tr[parent[i]].height >= 1 && (uint64_t)tr[parent[i]].height < h)) continue;
+            ck_assert_msg(tr[i].height >= 1 && (uint64_t)tr[i].height <= h,
+                          "seed %llu: payment %zu could go into block %llu but is at height %lld",
+                          (unsigned long long)seed, i, (unsigned long long)h, (long long)tr[i].height);
+            checked++;
+            break;
+        }
+        /* reached: every node (connected overlay) once the flood is over */
+        if (tr[i].t_created_s < sum.sim_s - 60) ck_assert_uint_eq(tr[i].reached, n);
+    }
+    ck_assert_msg(checked > ntx / 2, "seed %llu: only %zu payments checked", (unsigned long long)seed, checked);
+    ck_assert_msg(sum.median_confirm_s > 1 && sum.median_confirm_s < 3 * 20.0,
+                  "seed %llu: median confirmation %.1f s", (unsigned long long)seed, sum.median_confirm_s);
+    /* energy: one signature per payment, one verification per payment at every other node it reached */
+    popi_p2p_node_row_t *rows = popi_p2p_node_rows(p, popi_time_from_s(sum.sim_s));
+    double esig = 0, reached = 0;
+    for (uint32_t v = 0; v < n; v++) esig += rows[v].energy_j[POPI_ENERGY_SIGNATURE];
+    for (size_t i = 0; i < ntx; i++) reached += tr[i].reached - 1;
+    ck_assert_msg(esig >= (double)ntx * s.energy.sign_j + reached * s.energy.verify_j - 1e-9,
+                  "seed %llu: signature energy %g J", (unsigned long long)seed, esig);
+    free(rows);
+    free(main_at);
+    free(parent);
+    free(last);
+    popi_netrun_keep_free(k);
+    popi_scenario_destroy(&s);
+}
+END_TEST
+
+/* The flood relay signs and verifies on all threads: datasets identical with 1 and 2 threads. */
+START_TEST(test_flood_threads_identical)
+{
+    char *dir = popi_test_tmpdir();
+    ck_assert_ptr_nonnull(dir);
+    char out[2][512];
+    popi_scenario_t s;
+    scen(&s, 5, FLOOD_SCENARIO, "run.duration_s=600", NULL);
+    for (int r = 0; r < 2; r++) {
+        snprintf(out[r], sizeof out[r], "%s/t%d.h5", dir, r + 1);
+        popi_run_opts_t o = {out[r], r + 1, 0, NULL, NULL};
+        popi_run_fail_t fail;
+        popi_netrun_summary_t sum;
+        ck_assert_int_eq(popi_netrun_execute(&s, &o, &sum, &fail, NULL), POPI_OK);
+        ck_assert_uint_gt(sum.txs_confirmed, 1000);
+    }
+    const char *ds[5] = {"/chain/blocks", "/chain/intervals", "/chain/transactions", "/nodes", "/summary"};
+    for (int d = 0; d < 5; d++) {
+        size_t n0, n1, z0, z1;
+        void *a = read_ds(out[0], ds[d], &n0, &z0), *c = read_ds(out[1], ds[d], &n1, &z1);
+        ck_assert_uint_eq(n0, n1);
+        ck_assert_uint_eq(z0, z1);
+        ck_assert_msg(memcmp(a, c, n0 * z0) == 0, "%s differs between 1 and 2 threads", ds[d]);
+        free(a);
+        free(c);
+    }
+    popi_scenario_destroy(&s);
+    popi_test_rmdir(dir);
+    free(dir);
+}
+END_TEST
+
+/* Flood runs refuse what the model does not cover, naming tx.relay. */
+START_TEST(test_flood_errors)
+{
+    const char *bad[4][2] = {{"tx.premine_coins=0", "premine"},
+                             {"node.light_fraction=0.1", "light_fraction"},
+                             {"net.loss=0.01", "net.loss"},
+                             {"net.churn_online_mean_s=100", "churn"}};
+    for (int i = 0; i < 4; i++) {
+        popi_scenario_t s;
+        scen(&s, 1, FLOOD_SCENARIO, bad[i][0], NULL);
+        run_input_error(&s, "tx.relay", bad[i][1]);
+        popi_scenario_destroy(&s);
+    }
+}
+END_TEST
 
 START_TEST(test_transactions_confirmed)
 {
@@ -1198,12 +1378,16 @@ int main(void)
     tcase_add_test(tc, test_determinism);
     tcase_add_test(tc, test_hdf5_layout);
     tcase_add_test(tc, test_transactions_confirmed);
+    tcase_add_test(tc, test_light_payment_proofs);
+    tcase_add_test(tc, test_flood_payments);
+    tcase_add_test(tc, test_flood_threads_identical);
     suite_add_tcase(s, tc);
     TCase *te = tcase_create("errors");
     tcase_add_checked_fixture(te, time_setup, time_teardown);
     tcase_set_timeout(te, 60);
     tcase_add_test(te, test_single_node_bitcoin_topology);
     tcase_add_test(te, test_scenario_errors);
+    tcase_add_test(te, test_flood_errors);
     suite_add_tcase(s, te);
     if (popi_crypto_init() != POPI_OK) return 1;
     return popi_test_run(s);

@@ -126,6 +126,16 @@ popi_err_t popi_chain_template(popi_chain_t *c, const popi_pubkey_t *producer, p
                                popi_chain_template_t *t);
 
 /**
+ * popi_chain_template packing from @p mp (borrowed, may be NULL: no transactions) instead of the
+ * view's own mempool, taking only the transactions @p keep accepts (NULL: all;
+ * popi_mempool_select_if). @p mp must be on the view's tip, else nothing is packed.
+ */
+popi_err_t popi_chain_template_from(popi_chain_t *c, popi_mempool_t *mp, popi_mempool_keep_fn keep,
+                                    void *keep_ctx, const popi_pubkey_t *producer, popi_time_t time,
+                                    uint32_t bits, const popi_txout_t *sharing, uint32_t n_sharing,
+                                    popi_chain_template_t *t);
+
+/**
  * Turn @p t into a block (popi_block_create: the transactions move into it, so the template is
  * spent afterwards; destroy it anyway). *out owned by the caller. POPI_EINVAL as popi_block_create.
  */

@@ -175,6 +175,10 @@ typedef struct {
     popi_time_t max_future;     /**< µs a header's time may lead "now" (default 2 h) */
     uint32_t max_block_bytes;   /**< encoded block size limit (default 1,000,000) */
     uint32_t max_block_txs;     /**< transactions per block limit (default 10,000) */
+    uint64_t genesis_premine;   /**< base units the genesis block (height 0) may pay in its
+                                     outputs 2.. to any owner, beyond the sharing the engine
+                                     allows; those outputs are spendable at once (no coinbase
+                                     maturity): funded wallets for simulated payments (default 0) */
     popi_ledger_proof_fn check_proof; /**< engine callback; required */
     void *proof_ctx;                  /**< passed to check_proof */
     struct popi_sigcache *sig_cache;  /**< valid signatures seen before (sigcache.h), borrowed;

@@ -107,6 +107,18 @@ bool popi_mempool_contains(const popi_mempool_t *mp, const popi_hash_t *txid);
 void popi_mempool_select(const popi_mempool_t *mp, size_t max_txs, size_t max_bytes,
                          const popi_tx_t ***out, size_t *n_out, uint64_t *fees);
 
+/** Which pool transactions a selection may take (popi_mempool_select_if). */
+typedef bool (*popi_mempool_keep_fn)(void *ctx, const popi_tx_t *tx);
+
+/**
+ * popi_mempool_select restricted to the transactions @p keep accepts (NULL: all): a rejected
+ * transaction is skipped like one that does not fit, and so are its pool descendants. Used by
+ * producers that have heard of only part of a shared pool.
+ */
+void popi_mempool_select_if(const popi_mempool_t *mp, size_t max_txs, size_t max_bytes,
+                            popi_mempool_keep_fn keep, void *keep_ctx, const popi_tx_t ***out,
+                            size_t *n_out, uint64_t *fees);
+
 /**
  * Coins @p owner can spend in the next block: mature unspent outputs at the tip that no pool
  * transaction spends, plus outputs of pool transactions paying @p owner that no pool transaction

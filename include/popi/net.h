@@ -217,6 +217,68 @@ const popi_net_stats_t *popi_net_stats(const popi_net_t *net);
 /** Bytes held by the network (adjacency, per-node state). */
 size_t popi_net_bytes(const popi_net_t *net);
 
+/* ---------------------------------------------------------------------------------------------- */
+/* flood delays                                                                                   */
+
+/**
+ * Flood delays of small messages over the overlay (popi_net_flood_create).
+ *
+ * Model. A message of B bytes (a transaction) travels hop by hop along the overlay, each hop
+ * being Bitcoin's three-step relay: the holder u announces it with INV, the neighbour v requests
+ * it with GETTX, u sends it with TX. In realisation r every DIRECTED link u→v (both directions of
+ * each overlay edge, drawn independently) gets one fixed hop delay
+ *   hop(u→v) = wait + lat1 + lat2 + lat3 + 8 B / min(upload_bps(u), download_bps(v))   seconds
+ * where wait ~ Uniform(0, batch_s) is u's announcement batching (trickling), and lat1, lat2, lat3
+ * are independent one-way latency draws from the net's latency model (the law popi_net_send uses:
+ * regions = SimBlock's Pareto around the region-matrix mean, lognormal, constant) for the region
+ * pairs (u, v) for INV, (v, u) for GETTX and (u, v) for TX. The delay from origin s to node t is
+ * the shortest-path distance from s to t in the directed graph weighted by hop(·) (every node
+ * forwards on first receipt, to every neighbour, without queueing), and the tree of those shortest
+ * paths is the relay tree (parent of t = the node t first receives the message from).
+ * Not modelled: upload queueing (messages are assumed small), offline nodes, churn, partitions and
+ * loss — they are ignored here, and the caller refuses flood mode when any of them is on.
+ * Delays are not rounded to whole µs (the caller rounds the arrival time it schedules).
+ *
+ * Randomness: every draw is counter-based, keyed by (seed, run, r, u, v, k) (k = 0 wait, 1 INV,
+ * 2 GETTX, 3 TX latency), so the arrays depend on nothing but the net and the arguments: not on
+ * thread count or evaluation order. Realisation r of n_real = 8 equals realisation r of n_real = 2.
+ */
+typedef struct {
+    uint32_t n_real;    /**< independent realisations, >= 1 */
+    uint32_t n;         /**< nodes */
+    float *delay_s;     /**< [r * n * n + s * n + t]: delay from origin s to node t in realisation
+                             r, s; 0 on the diagonal; INFINITY when t is unreachable from s */
+    uint16_t *children; /**< [r * n * n + s * n + v]: number of nodes whose parent on s's
+                             shortest-path tree is v, realisation r (0 for unreachable v; summed
+                             over v it is the number of nodes reachable from s, minus 1) */
+} popi_net_flood_t;
+
+/**
+ * Compute the flood delays of a @p bytes message from every origin to every node in @p n_real
+ * independent realisations of the hop delays (model above). Dijkstra from each source on a binary
+ * heap (distances accumulated in double µs, stored as float seconds, relative error <= 6e-8). On
+ * equal distances the parent of t is the smallest node id among t's predecessors on a shortest
+ * path (with zero-delay hops, among those settled before t, which keeps the tree acyclic).
+ * Sources run in parallel with OpenMP; the result is identical for any thread count.
+ * @param net      the network (read only; its regions, bandwidths and latency model are used,
+ *                 its churn, partitions, loss, queues and counters are not)
+ * @param n_real   realisations, >= 1, with n_real × n² <= 2^31
+ * @param bytes    message size, bytes (0 allowed: no transmission time)
+ * @param batch_s  upper end of the announcement wait, s, finite and >= 0 (0 = announce at once)
+ * @param seed     master seed; @p run the run index (draws keyed by (seed, run, r, u, v, k))
+ * @param out      receives the result, owned by the caller (popi_net_flood_free); NULL on failure
+ * @return POPI_EINVAL naming n_real (0, or n_real × n² above 2^31 entries) or batch_s (negative,
+ * NaN or infinite). Never POPI_ENOMEM: out of memory aborts (popi_xmalloc).
+ * Memory n_real × n² × 6 bytes (plus O(threads × n + edges) scratch). Time
+ * O(n_real × n × edges × log n) (each source's Dijkstra is O(edges × log n)).
+ */
+popi_err_t popi_net_flood_create(const popi_net_t *net, uint32_t n_real, uint32_t bytes,
+                                 double batch_s, uint64_t seed, uint64_t run,
+                                 popi_net_flood_t **out);
+
+/** Free the flood delays. Accepts NULL and a half-filled object. */
+void popi_net_flood_free(popi_net_flood_t *f);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,6 +34,9 @@ typedef struct {
     uint64_t txs_created;    /**< payments made by the workload */
     uint64_t txs_confirmed;  /**< of which on the best chain at the end */
     uint64_t txs_skipped;    /**< workload draws that found no online full node with coins */
+    uint64_t txs_rejected;   /**< flood relay: payments the run-wide pool refused */
+    uint64_t proofs_verified;/**< payment Merkle proofs light nodes checked and accepted */
+    uint64_t proofs_failed;  /**< ... and rejected */
     double median_confirm_s; /**< median confirmation latency of the confirmed ones */
     uint64_t des_events;
     uint64_t validations;

@@ -18,12 +18,15 @@
  * node.hash_s_per_byte of CPU time (serialised per node), then submits it to its view and relays.
  * A block whose parent the node does not know is held as an orphan and the parent is requested
  * from the same peer. Light nodes ask for headers (GETHEADERS → HEADERS), check the proof, follow
- * the heaviest header chain and relay nothing. A node coming back online (churn) or meeting the
+ * the heaviest header chain and relay nothing; with a payment workload, a light node that accepts
+ * a header asks that peer for the block filtered to its wallet (GETPROOF → PROOF: header,
+ * transaction count, each payment to it with its Merkle branch, BIP 37's merkleblock) and checks
+ * every branch against the header's Merkle root (merkle.h). A node coming back online (churn) or meeting the
  * other side of a healed partition asks its neighbours for their tips. Messages to offline nodes
  * are lost (net.h); unanswered requests time out after gossip.request_timeout_s and go to
  * another announcer.
  * Transactions (tx.rate_per_s > 0): a random online full node with spendable coins (16 draws,
- * else the attempt is counted as skipped: coins come only from mined blocks) pays a random
+ * else the attempt is counted as skipped: coins come from mined blocks and tx.premine_coins) pays a random
  * other node (popi_mempool_pay: real Ed25519 signature); every gossip.tx_batch_s a node announces
  * the transactions it newly admitted in one INV per neighbour (36 B per entry); a neighbour asks
  * for those it has not seen (GETTX) and receives them in one queued TX message; each full node
@@ -31,7 +34,20 @@
  * spares the simulator repeated verification). Blocks pack from the producer's mempool. No
  * known-inventory suppression and no request timeouts for transactions (a lost one can still
  * arrive in a block). Per-transaction state is one byte per node: meant for tens to hundreds
- * of nodes, not for CBlockSim's 691,000 transactions on 1,000 nodes.
+ * of nodes (tx.relay = gossip).
+ * Flood relay (tx.relay = flood, CBlockSim scale): no transaction messages; one run-wide pool
+ * (mempool.h) of every unconfirmed payment, and payment i reaches node k at its creation time
+ * plus the flood delay from its origin in realisation i mod tx.flood_realisations
+ * (popi_net_flood_create: INV → GETTX → TX hops over drawn link delays, shortest paths). Wallets
+ * start on a genesis premine (tx.premine_coins) and pay from one coin, their last change. A
+ * producer moves the pool to its tip and packs, in creation order, only the payments that have
+ * reached it (popi_chain_template_from); blocks travel and are validated like any other, so every
+ * payment is validated by the ledger at admission and in each block. Payments are built at
+ * creation and signed in batches on all threads just before anything reads them (a production,
+ * the payer's next payment), their signatures verified once through the run-wide cache
+ * (popi_sigcache_verify_batch): the same results for any thread count. Per-node traffic,
+ * verification energy and the radio's tail are summed at the end (see flood_account in node.c).
+ * Needs no loss, churn, partitions or light nodes.
  */
 #ifndef POPI_NODE_H
 #define POPI_NODE_H
@@ -74,8 +90,12 @@ typedef struct {
     double latency_s;      /**< t_confirmed_s - t_created_s; NaN if unconfirmed */
     int64_t height;        /**< height of that block, -1 if none */
     uint32_t origin;       /**< paying node */
+    uint32_t payee;        /**< paid node */
     uint32_t size;         /**< encoded bytes */
-    uint32_t reached;      /**< full nodes that admitted it to their mempool */
+    uint32_t reached;      /**< full nodes that admitted it to their mempool (flood: that it
+                                reached by the end) */
+    double t_proof_s;      /**< a light payee: when it first checked a Merkle proof of a block
+                                holding it; NaN otherwise */
 } popi_p2p_tx_t;
 
 /** Per-node results (row of /nodes). */
@@ -109,6 +129,10 @@ typedef struct {
     uint64_t txs_created;      /**< payments made */
     uint64_t txs_skipped;      /**< payment attempts that found no node with spendable coins */
     uint64_t txs_confirmed;    /**< of the payments, on the best chain at the end */
+    uint64_t proofs_verified;  /**< payment proofs light nodes checked and accepted */
+    uint64_t proofs_failed;    /**< ... and rejected (0: the branches come from the blocks) */
+    uint64_t txs_rejected;     /**< flood relay: payments the run-wide pool refused (0 unless
+                                    a reorganisation dropped a parent payment) */
 } popi_p2p_stats_t;
 
 typedef struct popi_p2p popi_p2p_t;
@@ -152,6 +176,8 @@ popi_p2p_node_row_t *popi_p2p_node_rows(popi_p2p_t *p, popi_time_t t_end);
 const popi_p2p_stats_t *popi_p2p_stats(const popi_p2p_t *p);
 /** The payments in creation order, confirmation filled by popi_p2p_finish. */
 const popi_p2p_tx_t *popi_p2p_txs(const popi_p2p_t *p, size_t *n);
+/** The flood relay's delays (tx.relay = flood), NULL otherwise. */
+const popi_net_flood_t *popi_p2p_flood(const popi_p2p_t *p);
 /** Bytes held by nodes, block records and message pool (not the store). */
 size_t popi_p2p_bytes(const popi_p2p_t *p);
 

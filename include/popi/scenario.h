@@ -74,6 +74,9 @@ typedef struct {
         double rate_per_s;           /**< transactions created per second, network-wide */
         double amount_coins;         /**< amount of each payment */
         int64_t fee_units;           /**< fee of each payment, base units */
+        int relay;                   /**< 0 gossip (per-node mempools), 1 flood (run-wide pool) */
+        double premine_coins;        /**< genesis pays each full node this much (0: none) */
+        int flood_realisations;      /**< independent link-delay draws of the flood model */
     } tx;
     /* node.* */
     struct {

@@ -9,7 +9,8 @@
  * false hit needs a SHA-256 collision), and the modelled cost each node is charged still counts
  * every signature (popi_ledger_verdict_t.n_sig_checks). Open addressing on the 32-byte entry
  * keys; when max_entries is reached the table is emptied (deterministic, unlike Bitcoin's random
- * eviction). Single-threaded, like the store it serves.
+ * eviction). Single-threaded, like the store it serves; popi_sigcache_verify_batch spreads the
+ * verifications of a batch over threads.
  */
 #ifndef POPI_SIGCACHE_H
 #define POPI_SIGCACHE_H
@@ -39,6 +40,22 @@ void popi_sigcache_free(popi_sigcache_t *c);
  */
 bool popi_sigcache_verify(popi_sigcache_t *c, const popi_sig_t *sig, const popi_hash_t *digest,
                           const popi_pubkey_t *pk);
+
+/** One signature to check: @p sig over the 32-byte @p digest under @p pk (all borrowed). */
+typedef struct {
+    const popi_sig_t *sig;
+    const popi_hash_t *digest;
+    const popi_pubkey_t *pk;
+} popi_sigcache_item_t;
+
+/**
+ * popi_sigcache_verify for @p n items at once: the items not in the cache are verified on all
+ * OpenMP threads, then the valid ones are remembered in index order, so the cache (and every
+ * later answer) is the same whatever the thread count. @p ok[i] receives item i's verdict.
+ * Counters: an item found in the cache before the batch is a hit, any other a miss.
+ */
+void popi_sigcache_verify_batch(popi_sigcache_t *c, const popi_sigcache_item_t *items, size_t n,
+                                bool *ok);
 
 /** Counters. */
 popi_sigcache_stats_t popi_sigcache_stats(const popi_sigcache_t *c);
