@@ -624,8 +624,8 @@ static void accept_tx(popi_p2p_t *p, uint32_t v, uint32_t ix, popi_time_t now)
 static uint32_t tx_row_new(popi_p2p_t *p, popi_time_t now, uint32_t origin, uint32_t payee,
                            uint32_t size)
 {
-    if (p->n_txs == p->cap_txs) {
-        p->cap_txs = p->cap_txs ? 2 * p->cap_txs : 64;
+    if (p->n_txs == p->cap_txs) { /* sized at creation for the expected count; rarely grows */
+        p->cap_txs = p->cap_txs ? p->cap_txs + p->cap_txs / 2 : 64;
         p->txs = popi_xrealloc(p->txs, p->cap_txs * sizeof *p->txs);
         p->txids = popi_xrealloc(p->txids, p->cap_txs * sizeof *p->txids);
         p->tx_t0 = popi_xrealloc(p->tx_t0, p->cap_txs * sizeof *p->tx_t0);
@@ -688,26 +688,25 @@ static void flood_flush(popi_p2p_t *p)
 {
     size_t n = p->n_pend;
     if (!n) return;
-    popi_hash_t *dig = popi_xmalloc(n * sizeof *dig);
-    popi_sigcache_item_t *items = popi_xmalloc(n * sizeof *items);
-    bool *ok = popi_xmalloc(n * sizeof *ok);
+    popi_sigcache_checked_t *chk = popi_xmalloc(n * sizeof *chk);
     long nn = (long)n;
 #pragma omp parallel for schedule(static) if (nn > 4)
     for (long i = 0; i < nn; i++) {
         popi_tx_t *tx = &p->pend[i];
+        uint32_t v = p->txs[p->pend_ix[i]].origin;
         if (!tx->sealed) { /* (a payer's next payment may have needed it signed already) */
-            popi_tx_sign_all(tx, &p->kps[p->txs[p->pend_ix[i]].origin]);
+            popi_tx_sign_all(tx, &p->kps[v]);
             popi_tx_seal(tx);
         }
-        popi_tx_sighash(tx, &dig[i]);
+        popi_hash_t dig;
+        popi_tx_sighash(tx, &dig);
+        popi_sigcache_check(&tx->in[0].sig, &dig, &p->pks[v], &chk[i]);
     }
-    for (size_t i = 0; i < n; i++)
-        items[i] = (popi_sigcache_item_t){&p->pend[i].in[0].sig, &dig[i], &p->pks[p->txs[p->pend_ix[i]].origin]};
-    popi_sigcache_verify_batch(p->sigcache, items, n, ok);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) { /* in creation order: the same cache for any thread count */
         popi_tx_t *tx = &p->pend[i];
         uint32_t ix = p->pend_ix[i], v = p->txs[ix].origin;
-        POPI_ASSERT(ok[i]); /* our own signature */
+        bool ok = popi_sigcache_add(p->sigcache, &chk[i]);
+        POPI_ASSERT(ok); /* our own signature */
         p->txids[ix] = tx->txid;
         txmap_put(p, ix);
         if (p->coin_pend[v] == i + 1) {
@@ -720,9 +719,7 @@ static void flood_flush(popi_p2p_t *p)
         popi_tx_destroy(tx);
     }
     p->n_pend = 0;
-    free(dig);
-    free(items);
-    free(ok);
+    free(chk);
 }
 
 /* One payment by a random node from its coin to a random other node: built now, signed at the
@@ -1345,6 +1342,20 @@ popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t
     if ((e = popi_store_create(&cfg, &p->store))) goto fail;
     p->host.store = p->store;
     p->mempools = popi_xcalloc(p->n, sizeof *p->mempools);
+    if (workload) { /* room for the expected payments plus 5 standard deviations (Poisson) */
+        double mean = s->tx.rate_per_s * s->duration_s;
+        if (mean < 1e8) {
+            size_t cap = (size_t)(mean + 5 * sqrt(mean)) + 64;
+            p->cap_txs = cap;
+            p->txs = popi_xmalloc(cap * sizeof *p->txs);
+            p->txids = popi_xmalloc(cap * sizeof *p->txids);
+            p->tx_t0 = popi_xmalloc(cap * sizeof *p->tx_t0);
+            if (!p->flood) {
+                p->tx_objs = popi_xmalloc(cap * sizeof *p->tx_objs);
+                p->txst = popi_xmalloc(cap * sizeof *p->txst);
+            }
+        }
+    }
     if (workload || premine) {
         p->pks = popi_xcalloc(p->n, sizeof *p->pks);
         if (p->flood) p->kps = popi_xcalloc(p->n, sizeof *p->kps);

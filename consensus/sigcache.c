@@ -93,31 +93,18 @@ bool popi_sigcache_verify(popi_sigcache_t *c, const popi_sig_t *sig, const popi_
     return true;
 }
 
-void popi_sigcache_verify_batch(popi_sigcache_t *c, const popi_sigcache_item_t *items, size_t n,
-                                bool *ok)
+void popi_sigcache_check(const popi_sig_t *sig, const popi_hash_t *digest, const popi_pubkey_t *pk,
+                         popi_sigcache_checked_t *out)
 {
-    if (!n) return;
-    popi_hash_t *keys = popi_xmalloc(n * sizeof *keys);
-    bool *hit = popi_xmalloc(n * sizeof *hit);
-    for (size_t i = 0; i < n; i++) {
-        entry_key(&keys[i], items[i].sig, items[i].digest, items[i].pk);
-        find(c, &keys[i], &hit[i]);
-    }
-    long nn = (long)n;
-#pragma omp parallel for schedule(static) if (nn > 4)
-    for (long i = 0; i < nn; i++)
-        ok[i] = hit[i] || popi_crypto_verify(items[i].sig, items[i].digest->b,
-                                             sizeof items[i].digest->b, items[i].pk);
-    for (size_t i = 0; i < n; i++) { /* in index order: the same cache for any thread count */
-        if (hit[i]) {
-            c->st.hits++;
-            continue;
-        }
-        c->st.misses++;
-        if (ok[i]) insert(c, &keys[i]);
-    }
-    free(keys);
-    free(hit);
+    entry_key(&out->key, sig, digest, pk);
+    out->valid = popi_crypto_verify(sig, digest->b, sizeof digest->b, pk);
+}
+
+bool popi_sigcache_add(popi_sigcache_t *c, const popi_sigcache_checked_t *chk)
+{
+    c->st.misses++;
+    if (chk->valid) insert(c, &chk->key);
+    return chk->valid;
 }
 
 popi_sigcache_stats_t popi_sigcache_stats(const popi_sigcache_t *c) { return c->st; }

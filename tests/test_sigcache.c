@@ -5,7 +5,6 @@
 #include "popi/sigcache.h"
 #include "testutil.h"
 
-#include <omp.h>
 #include <string.h>
 
 static void signed_digest(popi_sig_t *sig, popi_hash_t *d, popi_keypair_t *kp, uint64_t k)
@@ -49,9 +48,9 @@ START_TEST(test_hits_only_after_valid)
 }
 END_TEST
 
-/* A batch gives popi_crypto_verify's verdicts, caches exactly the valid triples (in index order),
- * counts cached items as hits, and leaves the same cache with 1 and with 2 threads. */
-START_TEST(test_batch)
+/* Checks made on several threads and added in order give popi_crypto_verify's verdicts, cache
+ * exactly the valid triples, and leave the same cache with 1 and with 2 threads. */
+START_TEST(test_check_then_add)
 {
     enum { N = 40 };
     popi_sig_t sig[N];
@@ -59,28 +58,27 @@ START_TEST(test_batch)
     popi_keypair_t kp[N];
     for (int k = 0; k < N; k++) signed_digest(&sig[k], &d[k], &kp[k], (uint64_t)k + 100);
     for (int k = 0; k < N; k += 7) sig[k].b[3] ^= 1; /* 6 invalid */
-    popi_sigcache_item_t it[N];
-    for (int k = 0; k < N; k++) it[k] = (popi_sigcache_item_t){&sig[k], &d[k], &kp[k].pk};
     size_t counts[2];
     for (int th = 1; th <= 2; th++) {
-        omp_set_num_threads(th);
+        popi_sigcache_checked_t chk[N];
+#pragma omp parallel for num_threads(th)
+        for (int k = 0; k < N; k++) popi_sigcache_check(&sig[k], &d[k], &kp[k].pk, &chk[k]);
         popi_sigcache_t *c = popi_sigcache_create(1000);
-        ck_assert(popi_sigcache_verify(c, &sig[1], &d[1], &kp[1].pk)); /* cached before */
-        bool ok[N];
-        popi_sigcache_verify_batch(c, it, N, ok);
-        for (int k = 0; k < N; k++)
-            ck_assert_int_eq(ok[k], popi_crypto_verify(&sig[k], d[k].b, sizeof d[k].b, &kp[k].pk));
+        for (int k = 0; k < N; k++) {
+            bool want = popi_crypto_verify(&sig[k], d[k].b, sizeof d[k].b, &kp[k].pk);
+            ck_assert_int_eq(chk[k].valid, want);
+            ck_assert_int_eq(popi_sigcache_add(c, &chk[k]), want);
+        }
+        ck_assert_uint_eq(popi_sigcache_add(c, &chk[1]), true); /* again: no second entry */
         popi_sigcache_stats_t st = popi_sigcache_stats(c);
-        ck_assert_uint_eq(st.hits, 1);
-        ck_assert_uint_eq(st.misses, 1 + N - 1);
+        ck_assert_uint_eq(st.misses, N + 1);
+        ck_assert_uint_eq(st.inserts, N - 6);
         ck_assert_uint_eq(popi_sigcache_count(c), N - 6);
         counts[th - 1] = popi_sigcache_count(c);
         /* afterwards every valid triple is a hit, every invalid one a miss */
-        for (int k = 0; k < N; k++) ck_assert_int_eq(popi_sigcache_verify(c, &sig[k], &d[k], &kp[k].pk), ok[k]);
-        st = popi_sigcache_stats(c);
-        ck_assert_uint_eq(st.hits, 1 + (N - 6));
-        popi_sigcache_verify_batch(c, it, 0, ok); /* empty batch: nothing */
-        ck_assert_uint_eq(popi_sigcache_stats(c).hits, st.hits);
+        for (int k = 0; k < N; k++)
+            ck_assert_int_eq(popi_sigcache_verify(c, &sig[k], &d[k], &kp[k].pk), chk[k].valid);
+        ck_assert_uint_eq(popi_sigcache_stats(c).hits, N - 6);
         popi_sigcache_free(c);
     }
     ck_assert_uint_eq(counts[0], counts[1]);
@@ -172,7 +170,7 @@ int main(void)
     Suite *s = suite_create("sigcache");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_hits_only_after_valid);
-    tcase_add_test(tc, test_batch);
+    tcase_add_test(tc, test_check_then_add);
     tcase_add_test(tc, test_flush_when_full);
     tcase_add_test(tc, test_store_verdicts_unchanged);
     suite_add_tcase(s, tc);

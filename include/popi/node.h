@@ -45,7 +45,8 @@
  * payment is validated by the ledger at admission and in each block. Payments are built at
  * creation and signed in batches on all threads just before anything reads them (a production,
  * the payer's next payment), their signatures verified once through the run-wide cache
- * (popi_sigcache_verify_batch): the same results for any thread count. Per-node traffic,
+ * (popi_sigcache_check on all threads, popi_sigcache_add in creation order): the same results
+ * for any thread count. Per-node traffic,
  * verification energy and the radio's tail are summed at the end (see flood_account in node.c).
  * Needs no loss, churn, partitions or light nodes.
  */

@@ -9,8 +9,7 @@
  * false hit needs a SHA-256 collision), and the modelled cost each node is charged still counts
  * every signature (popi_ledger_verdict_t.n_sig_checks). Open addressing on the 32-byte entry
  * keys; when max_entries is reached the table is emptied (deterministic, unlike Bitcoin's random
- * eviction). Single-threaded, like the store it serves; popi_sigcache_verify_batch spreads the
- * verifications of a batch over threads.
+ * eviction). Single-threaded, like the store it serves; popi_sigcache_check runs on any thread.
  */
 #ifndef POPI_SIGCACHE_H
 #define POPI_SIGCACHE_H
@@ -41,21 +40,25 @@ void popi_sigcache_free(popi_sigcache_t *c);
 bool popi_sigcache_verify(popi_sigcache_t *c, const popi_sig_t *sig, const popi_hash_t *digest,
                           const popi_pubkey_t *pk);
 
-/** One signature to check: @p sig over the 32-byte @p digest under @p pk (all borrowed). */
+/**
+ * A signature verified outside any cache (popi_sigcache_check), so that many can be verified on
+ * several threads and then remembered in a fixed order (popi_sigcache_add). Fill it only with
+ * popi_sigcache_check: the cache trusts @p valid.
+ */
 typedef struct {
-    const popi_sig_t *sig;
-    const popi_hash_t *digest;
-    const popi_pubkey_t *pk;
-} popi_sigcache_item_t;
+    popi_hash_t key; /**< SHA-256 of digest ‖ signature ‖ public key */
+    bool valid;      /**< popi_crypto_verify's verdict */
+} popi_sigcache_checked_t;
+
+/** Verify @p sig over @p digest under @p pk without a cache (thread-safe): the verdict in @p out. */
+void popi_sigcache_check(const popi_sig_t *sig, const popi_hash_t *digest, const popi_pubkey_t *pk,
+                         popi_sigcache_checked_t *out);
 
 /**
- * popi_sigcache_verify for @p n items at once: the items not in the cache are verified on all
- * OpenMP threads, then the valid ones are remembered in index order, so the cache (and every
- * later answer) is the same whatever the thread count. @p ok[i] receives item i's verdict.
- * Counters: an item found in the cache before the batch is a hit, any other a miss.
+ * Remember a checked triple if it is valid and not cached yet (counted as a miss, and an insert
+ * when new, like popi_sigcache_verify's first call). Returns its verdict.
  */
-void popi_sigcache_verify_batch(popi_sigcache_t *c, const popi_sigcache_item_t *items, size_t n,
-                                bool *ok);
+bool popi_sigcache_add(popi_sigcache_t *c, const popi_sigcache_checked_t *chk);
 
 /** Counters. */
 popi_sigcache_stats_t popi_sigcache_stats(const popi_sigcache_t *c);
