@@ -124,9 +124,32 @@ const double *popi_netrun_keep_intervals(popi_netrun_keep_t *k, size_t *n)
     return k->intervals;
 }
 
+/* The nodes' configuration: the scenario's sections and the engine's name (the value of
+ * consensus.engine in the parameter table). */
+static popi_err_t p2p_config(const popi_scenario_t *s, popi_p2p_config_t *c)
+{
+    const popi_param_t *pe = popi_scenario_param_find("consensus.engine", NULL);
+    POPI_ASSERT(pe && pe->type == POPI_PARAM_ENUM);
+    int n_names = 0;
+    while (pe->names[n_names]) n_names++;
+    const char *name = s->consensus_engine >= 0 && s->consensus_engine < n_names
+                           ? pe->names[s->consensus_engine]
+                           : NULL;
+    if (!name || s->consensus_engine == 0)
+        return popi_err_set(POPI_EINVAL, "consensus.engine: a network run needs an engine, got '%s'",
+                            name ? name : "?");
+    *c = (popi_p2p_config_t){.engine = name, .engines = {.pow = s->pow}, .gossip = s->gossip,
+                             .node = s->node, .tx = s->tx, .chain = s->chain,
+                             .energy = s->energy, .duration_s = s->duration_s};
+    return POPI_OK;
+}
+
 popi_err_t popi_netrun_start(const popi_scenario_t *s, uint64_t run_index, popi_netrun_keep_t **out)
 {
     *out = NULL;
+    popi_p2p_config_t pc;
+    popi_err_t e = p2p_config(s, &pc);
+    if (e) return e;
     popi_netrun_keep_t *k = popi_xcalloc(1, sizeof *k);
     k->s = s;
     k->opts.run_index = run_index;
@@ -134,10 +157,10 @@ popi_err_t popi_netrun_start(const popi_scenario_t *s, uint64_t run_index, popi_
     popi_des_init(&k->des);
     popi_net_config_t nc;
     double *xy = NULL;
-    popi_err_t e = net_config(s, run_index, &nc, &xy);
+    e = net_config(s, run_index, &nc, &xy);
     if (!e) e = popi_net_create(&nc, s->seed, run_index, &k->net);
     free(xy);
-    if (!e) e = popi_p2p_create(s, k->net, &k->des, s->seed, run_index, &k->p2p);
+    if (!e) e = popi_p2p_create(&pc, k->net, &k->des, s->seed, run_index, &k->p2p);
     if (!e) e = popi_p2p_start(k->p2p);
     if (e) {
         popi_netrun_keep_free(k);

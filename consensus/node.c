@@ -84,7 +84,7 @@ typedef struct {
 static inline uint8_t bstate(const binfo_t *bi, uint32_t v) { return bi->state ? bi->state[v] : S_HAVE; }
 
 struct popi_p2p {
-    const popi_scenario_t *s;
+    popi_p2p_config_t cfg;
     popi_net_t *net;
     popi_des_t *des;
     uint64_t seed, run_index;
@@ -281,7 +281,7 @@ static uint32_t register_block(popi_p2p_t *p, popi_store_node_t *sn, popi_time_t
     bi->t0 = now;
     bi->producer = producer;
     bi->t50 = bi->t90 = bi->t100 = NAN;
-    double wire = fmax((double)sn->block->size, p->s->gossip.min_block_bytes) + p->overhead_b;
+    double wire = fmax((double)sn->block->size, p->cfg.gossip.min_block_bytes) + p->overhead_b;
     bi->wire = (uint32_t)llround(wire);
     p->by_seq[sn->seq] = (uint32_t)p->n_blocks;
     p->st.blocks++;
@@ -317,7 +317,7 @@ static void relay(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t except, popi_t
     uint32_t deg;
     const uint32_t *nb = popi_net_neighbours(p->net, v, &deg);
     if (!deg) return;
-    uint32_t fan = (uint32_t)p->s->gossip.fanout < deg ? (uint32_t)p->s->gossip.fanout : deg;
+    uint32_t fan = (uint32_t)p->cfg.gossip.fanout < deg ? (uint32_t)p->cfg.gossip.fanout : deg;
     uint32_t start = fan < deg ? (uint32_t)(popi_rng_mix64(popi_rng_key3(p->seed, v, k)) % deg) : 0;
     uint64_t known = p->blocks[k].known[v];
     const uint8_t *rev = p->rev + p->rev_off[v];
@@ -419,7 +419,7 @@ static void on_block(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, popi_
         p->st.validations++;
     }
     popi_store_cost(bi->sn, &c);
-    double cpu_s = c.n_sig_checks * p->s->node.verify_s + (double)c.hash_bytes * p->s->node.hash_s_per_byte;
+    double cpu_s = c.n_sig_checks * p->cfg.node.verify_s + (double)c.hash_bytes * p->cfg.node.hash_s_per_byte;
     popi_energy_signatures(&nd->meter, &p->energy, 0, c.n_sig_checks);
     popi_energy_hashes(&nd->meter, &p->energy, (double)c.hash_bytes / 80.0);
     popi_time_t start = now > nd->cpu_free ? now : nd->cpu_free;
@@ -463,7 +463,7 @@ static void on_headers(popi_p2p_t *p, uint32_t v, uint32_t k, uint32_t from, pop
         notify_tip(p, v, now);
     }
     /* a wallet asks the peer for the block filtered to its payments (BIP 37's merkleblock) */
-    if (p->pks && p->s->tx.rate_per_s > 0)
+    if (p->pks && p->cfg.tx.rate_per_s > 0)
         send(p, v, from, k, M_GETPROOF, p->getdata_b, false, now);
     /* children that waited for this header */
     for (popi_store_node_t *ch = bi->sn->child; ch; ch = ch->sibling) {
@@ -546,7 +546,7 @@ static void enqueue_tx(popi_p2p_t *p, uint32_t v, uint32_t ix, popi_time_t now)
     POPI_GROW(nd->annq, nd->cap_annq, nd->n_annq + 1);
     nd->annq[nd->n_annq++] = ix;
     if (!nd->flush_pending &&
-        popi_des_schedule(p->des, now + popi_time_from_s(p->s->gossip.tx_batch_s), flush_cb, p, v,
+        popi_des_schedule(p->des, now + popi_time_from_s(p->cfg.gossip.tx_batch_s), flush_cb, p, v,
                           NULL) == POPI_OK)
         nd->flush_pending = true;
 }
@@ -566,7 +566,7 @@ static popi_time_t flush_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_
     nd->n_annq = 0;
     uint32_t deg;
     const uint32_t *nb = popi_net_neighbours(p->net, v, &deg);
-    uint32_t fan = (uint32_t)p->s->gossip.fanout < deg ? (uint32_t)p->s->gossip.fanout : deg;
+    uint32_t fan = (uint32_t)p->cfg.gossip.fanout < deg ? (uint32_t)p->cfg.gossip.fanout : deg;
     for (uint32_t j = 0; j < fan; j++)
         if (send(p, v, nb[j], k, M_TXINV, bytes, false, now)) p->batches[k].refs++;
     batch_unref(p, k);
@@ -876,7 +876,7 @@ static popi_time_t txgen_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_
 {
     (void)des, (void)arg;
     popi_p2p_t *p = ctx;
-    const popi_scenario_t *s = p->s;
+    const popi_p2p_config_t *s = &p->cfg;
     uint64_t amount = (uint64_t)llround(s->tx.amount_coins * 1e8);
     bool made = false;
     if (p->flood && p->n > 1) {
@@ -1223,24 +1223,16 @@ static double host_online_s(void *ctx, uint32_t node, popi_time_t t_end)
 
 /* ---- life cycle ---- */
 
-popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t *des,
+popi_err_t popi_p2p_create(const popi_p2p_config_t *cfg, popi_net_t *net, popi_des_t *des,
                            uint64_t seed, uint64_t run_index, popi_p2p_t **out)
 {
     *out = NULL;
-    /* the engine's name is the value of consensus.engine in the parameter table */
-    const popi_param_t *pe = popi_scenario_param_find("consensus.engine", NULL);
-    POPI_ASSERT(pe && pe->type == POPI_PARAM_ENUM);
-    int n_names = 0;
-    while (pe->names[n_names]) n_names++;
-    const char *name = s->consensus_engine >= 0 && s->consensus_engine < n_names
-                           ? pe->names[s->consensus_engine]
-                           : NULL;
-    if (!name || s->consensus_engine == 0)
-        return popi_err_set(POPI_EINVAL, "consensus.engine: a network run needs an engine, got '%s'",
-                            name ? name : "?");
-    const popi_engine_vt_t *eng = popi_engine_find(name);
-    if (!eng) return popi_err_set(POPI_ENOTFOUND, "consensus.engine: no engine '%s'", name);
-    if (s->tx.relay == 1) {
+    const popi_p2p_config_t *s = cfg;
+    const popi_engine_vt_t *eng = s->engine ? popi_engine_find(s->engine) : NULL;
+    if (!eng)
+        return popi_err_set(POPI_ENOTFOUND, "consensus.engine: no engine '%s'",
+                            s->engine ? s->engine : "(none)");
+    if (s->tx.relay == POPI_TX_RELAY_FLOOD) {
         if (!(s->tx.premine_coins > 0))
             return popi_err_set(POPI_EINVAL, "tx.relay: flood pays from funded wallets; set "
                                              "tx.premine_coins > 0");
@@ -1248,14 +1240,14 @@ popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t
             return popi_err_set(POPI_EINVAL, "tx.relay: flood assumes every node relays payments; "
                                              "node.light_fraction must be 0, got %g",
                                 s->node.light_fraction);
-        if (s->net.loss > 0 || s->net.churn_online_mean_s > 0 || s->net.partition_fraction > 0)
+        if (popi_net_unreliable(net))
             return popi_err_set(POPI_EINVAL, "tx.relay: flood has no message loss, churn or "
                                              "partitions; net.loss, net.churn_online_mean_s and "
                                              "net.partition_fraction must be 0");
     }
     popi_p2p_t *p = popi_xcalloc(1, sizeof *p);
-    p->s = s;
-    p->flood = s->tx.relay == 1;
+    p->cfg = *cfg;
+    p->flood = s->tx.relay == POPI_TX_RELAY_FLOOD;
     p->net = net;
     p->des = des;
     p->seed = seed;
@@ -1265,32 +1257,11 @@ popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t
     p->inv_b = s->gossip.inv_bytes;
     p->getdata_b = s->gossip.getdata_bytes;
     p->overhead_b = s->gossip.header_bytes_overhead;
-    p->lossy = s->net.loss > 0 || s->net.churn_online_mean_s > 0 || s->net.partition_fraction > 0;
+    p->lossy = popi_net_unreliable(net);
     p->timeout_us = popi_time_from_s(s->gossip.request_timeout_s);
     p->stop_blocks = (uint64_t)s->chain.stop_blocks;
-    p->dw_cap_s = s->pow.block_interval_s;
     popi_rng_init(&p->rng, seed, run_index, POPI_STREAM_CONSENSUS * 1000 + 1);
-    /* energy model from the scenario */
-    popi_energy_model_default(&p->energy, s->energy.radio == 1 ? POPI_ENERGY_RADIO_WIFI : POPI_ENERGY_RADIO_LTE);
-    p->energy.hash_j = s->energy.hash_j;
-    p->energy.sign_j = s->energy.sign_j;
-    p->energy.verify_j = s->energy.verify_j;
-    p->energy.battery_j = s->energy.battery_j;
-    p->energy.ble_scan_w = 0; /* no crowd in a network run: the BLE radio is off */
-    p->energy.ble_adv_w = 0;
-    if (s->energy.radio == 1) {
-        p->energy.base_w = s->energy.wifi_base_w;
-        p->energy.up_w_per_mbps = s->energy.wifi_up_w_per_mbps;
-        p->energy.down_w_per_mbps = s->energy.wifi_down_w_per_mbps;
-        p->energy.tail_s = 0;
-        p->energy.tail_w = 0;
-    } else {
-        p->energy.base_w = s->energy.lte_base_w;
-        p->energy.up_w_per_mbps = s->energy.lte_up_w_per_mbps;
-        p->energy.down_w_per_mbps = s->energy.lte_down_w_per_mbps;
-        p->energy.tail_s = s->energy.lte_tail_s;
-        p->energy.tail_w = s->energy.lte_tail_w;
-    }
+    popi_energy_model_from_config(&p->energy, &s->energy);
     /* nodes */
     p->nodes = popi_xcalloc(p->n, sizeof *p->nodes);
     p->chains = popi_xcalloc(p->n, sizeof *p->chains);
@@ -1314,32 +1285,33 @@ popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t
     }
     /* engine, then the store built on its rules */
     p->host = (popi_engine_host_t){
-        .ctx = p, .n_nodes = p->n, .s = s, .seed = seed, .run_index = run_index, .des = des,
+        .ctx = p, .n_nodes = p->n, .cfg = &p->cfg.engines, .seed = seed, .run_index = run_index, .des = des,
         .tip = host_tip, .active = host_active, .can_produce = host_can_produce, .produce = host_produce,
         .charge = host_charge, .online_s = host_online_s, .energy = &p->energy};
     popi_err_t e = eng->create(&p->host, &p->eng_state);
     if (e) goto fail;
-    popi_store_config_t cfg;
-    popi_store_config_default(&cfg, eng->kind);
-    cfg.rules.check_proof = eng->check_proof;
-    cfg.rules.proof_ctx = p->eng_state;
-    cfg.rules.initial_subsidy = (uint64_t)llround(s->chain.subsidy_coins * 1e8);
-    cfg.rules.halving_interval = (uint64_t)s->chain.halving_interval;
-    cfg.rules.coinbase_maturity = (uint32_t)s->chain.coinbase_maturity;
-    cfg.rules.max_block_bytes = (uint32_t)s->chain.max_block_bytes;
-    cfg.weight = eng->weight;
-    cfg.weight_ctx = p->eng_state;
-    cfg.sharing = eng->sharing;
-    cfg.sharing_ctx = p->eng_state;
+    p->dw_cap_s = eng->block_interval_s(p->eng_state);
+    popi_store_config_t sc;
+    popi_store_config_default(&sc, eng->kind);
+    sc.rules.check_proof = eng->check_proof;
+    sc.rules.proof_ctx = p->eng_state;
+    sc.rules.initial_subsidy = (uint64_t)llround(s->chain.subsidy_coins * 1e8);
+    sc.rules.halving_interval = (uint64_t)s->chain.halving_interval;
+    sc.rules.coinbase_maturity = (uint32_t)s->chain.coinbase_maturity;
+    sc.rules.max_block_bytes = (uint32_t)s->chain.max_block_bytes;
+    sc.weight = eng->weight;
+    sc.weight_ctx = p->eng_state;
+    sc.sharing = eng->sharing;
+    sc.sharing_ctx = p->eng_state;
     bool workload = s->tx.rate_per_s > 0;
     uint64_t premine = (uint64_t)llround(s->tx.premine_coins * 1e8);
     uint32_t n_full = 0;
     for (uint32_t v = 0; v < p->n; v++) n_full += !p->nodes[v].light;
     /* the flood relay's cache holds what the pool and the next blocks need; a flush only costs
      * a second verification of a few signatures */
-    if (workload) cfg.rules.sig_cache = p->sigcache = popi_sigcache_create(p->flood ? 100000 : 0);
-    cfg.rules.genesis_premine = premine * n_full;
-    if ((e = popi_store_create(&cfg, &p->store))) goto fail;
+    if (workload) sc.rules.sig_cache = p->sigcache = popi_sigcache_create(p->flood ? 100000 : 0);
+    sc.rules.genesis_premine = premine * n_full;
+    if ((e = popi_store_create(&sc, &p->store))) goto fail;
     p->host.store = p->store;
     p->mempools = popi_xcalloc(p->n, sizeof *p->mempools);
     if (workload) { /* room for the expected payments plus 5 standard deviations (Poisson) */
@@ -1504,18 +1476,18 @@ popi_err_t popi_p2p_start(popi_p2p_t *p)
 {
     popi_err_t e = p->eng->start(p->eng_state, 0);
     if (e) return e;
-    if (p->s->tx.rate_per_s > 0) {
-        double dt = gsl_ran_exponential(p->rng.g, 1.0 / p->s->tx.rate_per_s);
+    if (p->cfg.tx.rate_per_s > 0) {
+        double dt = gsl_ran_exponential(p->rng.g, 1.0 / p->cfg.tx.rate_per_s);
         if ((e = popi_des_schedule(p->des, popi_time_from_s(dt), txgen_cb, p, 0, NULL))) return e;
     }
-    if (p->s->net.churn_online_mean_s > 0)
+    if (popi_net_has_churn(p->net))
         for (uint32_t v = 0; v < p->n; v++) {
             popi_time_t nx = popi_net_next_churn(p->net, v, 0);
             if (nx != POPI_TIME_NEVER && (e = popi_des_schedule(p->des, nx, churn_cb, p, v, NULL)))
                 return e;
         }
-    if (p->s->net.partition_fraction > 0)
-        if ((e = popi_des_schedule(p->des, popi_time_from_s(p->s->net.partition_end_s), heal_cb, p, 0, NULL)))
+    for (uint32_t k = 0; k < popi_net_n_partitions(p->net); k++)
+        if ((e = popi_des_schedule(p->des, popi_net_partition(p->net, k)->t_end, heal_cb, p, k, NULL)))
             return e;
     return POPI_OK;
 }

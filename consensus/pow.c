@@ -38,6 +38,7 @@ typedef struct {
     double scale;       /* S: modelled hashes per unit of target work */
     uint32_t genesis_bits, limit_bits;
     popi_time_t interval_us;
+    double interval_s; /* pow.block_interval_s as given */
     uint32_t retarget;
     popi_rng_t rng;
     popi_des_event_id_t ev;
@@ -146,7 +147,7 @@ static popi_time_t solve(popi_des_t *des, void *ctx, popi_time_t now, uint64_t a
 
 static popi_err_t pow_create(popi_engine_host_t *host, void **state)
 {
-    const popi_scenario_t *s = host->s;
+    const popi_pow_config_t *c = &host->cfg->pow;
     pow_t *p = popi_xcalloc(1, sizeof *p);
     p->host = host;
     p->n = host->n_nodes;
@@ -154,9 +155,10 @@ static popi_err_t pow_create(popi_engine_host_t *host, void **state)
     p->rate = popi_xcalloc(p->n, sizeof *p->rate);
     p->bits_of = popi_xcalloc(p->n, sizeof *p->bits_of);
     p->fw = popi_xcalloc(p->n + 1, sizeof *p->fw);
-    p->retarget = (uint32_t)s->pow.retarget_interval;
-    p->interval_us = popi_time_from_s(s->pow.block_interval_s);
-    popi_err_t e = popi_target_bits_for_zero_bits((unsigned)s->pow.sim_zero_bits, &p->genesis_bits);
+    p->retarget = (uint32_t)c->retarget_interval;
+    p->interval_us = popi_time_from_s(c->block_interval_s);
+    p->interval_s = c->block_interval_s;
+    popi_err_t e = popi_target_bits_for_zero_bits((unsigned)c->sim_zero_bits, &p->genesis_bits);
     if (!e) e = popi_target_bits_for_zero_bits(0, &p->limit_bits);
     if (e) {
         free(p->h), free(p->rate), free(p->bits_of), free(p->fw), free(p);
@@ -164,16 +166,16 @@ static popi_err_t pow_create(popi_engine_host_t *host, void **state)
     }
     popi_rng_init(&p->rng, host->seed, host->run_index, POPI_STREAM_CONSENSUS);
     /* miners and their hash rates: log-normal with mean hash_rate_hs */
-    double sig = s->pow.hash_rate_sigma, total = 0;
+    double sig = c->hash_rate_sigma, total = 0;
     for (uint32_t i = 0; i < p->n; i++) {
         double u = gsl_rng_uniform(p->rng.g);
         double z = gsl_ran_gaussian_ziggurat(p->rng.g, 1.0);
         /* only nodes that can produce (full nodes) mine; light nodes never do */
-        if (u < s->pow.miner_fraction && host->can_produce(host->ctx, i, 0))
-            p->h[i] = s->pow.hash_rate_hs * exp(sig * z - 0.5 * sig * sig);
+        if (u < c->miner_fraction && host->can_produce(host->ctx, i, 0))
+            p->h[i] = c->hash_rate_hs * exp(sig * z - 0.5 * sig * sig);
         total += p->h[i];
     }
-    p->scale = total * s->pow.block_interval_s / target_work_of(p->genesis_bits);
+    p->scale = total * c->block_interval_s / target_work_of(p->genesis_bits);
     if (!(p->scale > 0)) p->scale = 1; /* no miner: nothing is ever produced */
     *state = p;
     return POPI_OK;
@@ -282,6 +284,12 @@ static void pow_finish(void *state, popi_time_t t_end)
 
 static double pow_resource(void *state, uint32_t node) { return ((pow_t *)state)->h[node]; }
 
+static double pow_block_interval_s(const void *state)
+{
+    const pow_t *p = state;
+    return p->interval_s;
+}
+
 const popi_engine_vt_t popi_engine_pow = {
     .name = "pow",
     .kind = POPI_CONSENSUS_POW,
@@ -296,4 +304,5 @@ const popi_engine_vt_t popi_engine_pow = {
     .on_online = pow_on_online,
     .finish = pow_finish,
     .resource = pow_resource,
+    .block_interval_s = pow_block_interval_s,
 };

@@ -185,3 +185,28 @@ double popi_energy_battery_pct_per_day(const popi_energy_model_t *m, double joul
     if (!(duration_s > 0.0) || !(m->battery_j > 0.0)) return 0.0;
     return 100.0 * joules / m->battery_j / (duration_s / 86400.0);
 }
+
+void popi_energy_model_from_config(popi_energy_model_t *m, const popi_energy_config_t *c)
+{
+    bool wifi = c->radio == POPI_ENERGY_RADIO_WIFI;
+    popi_energy_model_default(m, wifi ? POPI_ENERGY_RADIO_WIFI : POPI_ENERGY_RADIO_LTE);
+    m->hash_j = c->hash_j;
+    m->sign_j = c->sign_j;
+    m->verify_j = c->verify_j;
+    m->battery_j = c->battery_j;
+    m->ble_scan_w = 0;
+    m->ble_adv_w = 0;
+    if (wifi) {
+        m->base_w = c->wifi_base_w;
+        m->up_w_per_mbps = c->wifi_up_w_per_mbps;
+        m->down_w_per_mbps = c->wifi_down_w_per_mbps;
+        m->tail_s = 0;
+        m->tail_w = 0;
+    } else {
+        m->base_w = c->lte_base_w;
+        m->up_w_per_mbps = c->lte_up_w_per_mbps;
+        m->down_w_per_mbps = c->lte_down_w_per_mbps;
+        m->tail_s = c->lte_tail_s;
+        m->tail_w = c->lte_tail_w;
+    }
+}

@@ -748,6 +748,21 @@ popi_time_t popi_net_next_churn(popi_net_t *net, uint32_t v, popi_time_t t)
     return period_at(net, v, t)->end;
 }
 
+bool popi_net_has_churn(const popi_net_t *net) { return net->churn != NULL; }
+
+bool popi_net_unreliable(const popi_net_t *net)
+{
+    return net->loss > 0 || net->churn != NULL || net->n_partitions > 0;
+}
+
+uint32_t popi_net_n_partitions(const popi_net_t *net) { return net->n_partitions; }
+
+const popi_net_partition_t *popi_net_partition(const popi_net_t *net, uint32_t p)
+{
+    POPI_ASSERT(p < net->n_partitions);
+    return &net->partitions[p];
+}
+
 int popi_net_partition_side(const popi_net_t *net, uint32_t p, uint32_t v)
 {
     POPI_ASSERT(p < net->n_partitions && v < net->n);

@@ -65,6 +65,21 @@ typedef struct {
     double battery_j;       /**< battery capacity, J (4410 mAh × 3.85 V = 61,122.6 J) */
 } popi_energy_model_t;
 
+/** Scenario keys energy.* (the parameter table gives units, defaults and sources). */
+typedef struct {
+    double hash_j, sign_j, verify_j, battery_j;
+    int radio; /**< popi_energy_radio_t */
+    double lte_base_w, lte_up_w_per_mbps, lte_down_w_per_mbps, lte_tail_s, lte_tail_w;
+    double wifi_base_w, wifi_up_w_per_mbps, wifi_down_w_per_mbps;
+} popi_energy_config_t;
+
+/**
+ * The model of a phone's P2P traffic from @p c: the defaults of @p c->radio with every constant
+ * of @p c (the chosen radio's base, per-Mbps and tail values; Wi-Fi has no tail) and no BLE
+ * (a network run without a crowd keeps the BLE radio off).
+ */
+void popi_energy_model_from_config(popi_energy_model_t *m, const popi_energy_config_t *c);
+
 /** Defaults (FACTS.md) with the radio constants of @p radio. */
 void popi_energy_model_default(popi_energy_model_t *m, popi_energy_radio_t radio);
 

@@ -19,18 +19,32 @@
 
 #include "popi/des.h"
 #include "popi/energy.h"
-#include "popi/scenario.h"
 #include "popi/store.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+/** Scenario keys pow.* (units, defaults and sources in the parameter table). */
+typedef struct {
+    double hash_rate_hs;    /**< mean hash rate of a miner, H/s */
+    double hash_rate_sigma; /**< log-normal spread of hash rates (0: identical) */
+    double miner_fraction;  /**< share of full nodes that mine */
+    double block_interval_s;/**< target block interval, s */
+    int retarget_interval;  /**< blocks between retargets */
+    int sim_zero_bits;      /**< leading zero bits of the genesis target */
+} popi_pow_config_t;
+
+/** The keys of every engine; each engine reads its own member. */
+typedef struct {
+    popi_pow_config_t pow;
+} popi_engine_config_t;
+
 /** What the engine may ask of the nodes of a run. All callbacks get @p ctx first. */
 typedef struct popi_engine_host {
     void *ctx;
     uint32_t n_nodes;             /**< node ids are 0 .. n_nodes − 1 */
-    const popi_scenario_t *s;     /**< the effective scenario (engine keys included) */
+    const popi_engine_config_t *cfg; /**< the engines' keys */
     uint64_t seed, run_index;     /**< for the engine's RNG streams */
     popi_des_t *des;              /**< the run's event queue (engines schedule on it) */
     popi_store_t *store;          /**< set by the host after create, before start */
@@ -82,6 +96,8 @@ typedef struct popi_engine_vt {
     void (*finish)(void *state, popi_time_t t_end);
     /** The resource @p node holds (hash rate, stake, ...), for expectational fairness. */
     double (*resource)(void *state, uint32_t node);
+    /** Target block interval, s (caps a node's uninformed time in the Decker–Wattenhofer sum). */
+    double (*block_interval_s)(const void *state);
 } popi_engine_vt_t;
 
 /** The engine called @p name, or NULL (POPI_ENOTFOUND is for the caller to report). */

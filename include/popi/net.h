@@ -205,6 +205,15 @@ bool popi_net_online(popi_net_t *net, uint32_t v, popi_time_t t);
  */
 popi_time_t popi_net_next_churn(popi_net_t *net, uint32_t v, popi_time_t t);
 
+/** True if messages can fail: loss, churn or a scheduled partition. */
+bool popi_net_unreliable(const popi_net_t *net);
+/** True if nodes go offline and back (churn). */
+bool popi_net_has_churn(const popi_net_t *net);
+/** Number of scheduled partitions. */
+uint32_t popi_net_n_partitions(const popi_net_t *net);
+/** Scheduled partition @p p (< popi_net_n_partitions). */
+const popi_net_partition_t *popi_net_partition(const popi_net_t *net, uint32_t p);
+
 /** Side of @p v in partition @p p (0 or 1). */
 int popi_net_partition_side(const popi_net_t *net, uint32_t p, uint32_t v);
 

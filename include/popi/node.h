@@ -58,12 +58,62 @@
 #include "popi/energy.h"
 #include "popi/engine.h"
 #include "popi/net.h"
-#include "popi/scenario.h"
 #include "popi/store.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- configuration: the scenario keys gossip.*, node.*, tx.*, chain.* (units, defaults and
+ * sources in the parameter table; scenario.h embeds these structs) ---- */
+
+typedef struct {
+    int fanout;                  /**< peers a node announces a new block to (0: no relay) */
+    double inv_bytes;            /**< size of an INV, B */
+    double getdata_bytes;        /**< size of a GETDATA / GETHEADERS request, B */
+    double header_bytes_overhead;/**< message header on every BLOCK and HEADERS payload, B */
+    double min_block_bytes;      /**< a block travels as at least this many bytes */
+    double request_timeout_s;    /**< an unanswered request goes to another announcer (lossy runs) */
+    double tx_batch_s;           /**< a node announces new transactions this often */
+} popi_gossip_config_t;
+
+typedef struct {
+    double light_fraction;       /**< share of nodes that are light (headers + proofs) */
+    double verify_s;             /**< CPU time per signature verification, s */
+    double hash_s_per_byte;      /**< CPU time per byte hashed during validation, s */
+} popi_node_config_t;
+
+/** Payment relay (tx.relay). */
+typedef enum { POPI_TX_RELAY_GOSSIP = 0, POPI_TX_RELAY_FLOOD = 1 } popi_tx_relay_t;
+
+typedef struct {
+    double rate_per_s;           /**< payments created per second, network-wide (0: none) */
+    double amount_coins;         /**< amount of each payment */
+    int64_t fee_units;           /**< fee of each payment, base units */
+    int relay;                   /**< popi_tx_relay_t */
+    double premine_coins;        /**< genesis pays each full node this much (0: none) */
+    int flood_realisations;      /**< independent link-delay draws of the flood model */
+} popi_tx_config_t;
+
+typedef struct {
+    double subsidy_coins;        /**< block subsidy at height 0 */
+    int64_t halving_interval;    /**< blocks between halvings (0: never) */
+    int coinbase_maturity;       /**< further blocks before a coinbase output is spendable */
+    int max_block_bytes;         /**< encoded block size limit */
+    int64_t stop_blocks;         /**< stop producing after this many blocks (0: never) */
+} popi_chain_config_t;
+
+/** Everything the nodes of a run are built from (popi_p2p_create copies it). */
+typedef struct {
+    const char *engine;          /**< consensus.engine: an engine name (engine.h), not "none" */
+    popi_engine_config_t engines;/**< the engines' keys */
+    popi_gossip_config_t gossip;
+    popi_node_config_t node;
+    popi_tx_config_t tx;
+    popi_chain_config_t chain;
+    popi_energy_config_t energy;
+    double duration_s;           /**< simulated time (sizes the payment tables) */
+} popi_p2p_config_t;
 
 /** One produced block (row of /chain/blocks). Times in s; NaN where a share was never reached. */
 typedef struct {
@@ -139,12 +189,13 @@ typedef struct {
 typedef struct popi_p2p popi_p2p_t;
 
 /**
- * Build the nodes of a run: the engine named by consensus.engine, the store with its rules
+ * Build the nodes of a run: the engine named @p cfg->engine, the store with its rules
  * (chain.*), a genesis block every node holds at time 0, node kinds (node.light_fraction) and
- * energy meters (energy.*). @p net and @p des are borrowed and must outlive the result.
+ * energy meters (energy.*). @p cfg is copied (engine pointer included: the name must outlive
+ * the call only). @p net and @p des are borrowed and must outlive the result.
  * @return POPI_EINVAL / POPI_ENOTFOUND naming the key.
  */
-popi_err_t popi_p2p_create(const popi_scenario_t *s, popi_net_t *net, popi_des_t *des,
+popi_err_t popi_p2p_create(const popi_p2p_config_t *cfg, popi_net_t *net, popi_des_t *des,
                            uint64_t seed, uint64_t run_index, popi_p2p_t **out);
 
 /** Free everything. Accepts NULL. */

@@ -18,6 +18,7 @@
 #include "popi/contact.h"
 #include "popi/fit.h"
 #include "popi/mobility.h"
+#include "popi/node.h"
 #include "popi/radio.h"
 #include "popi/trace.h"
 #include "popi/world.h"
@@ -61,49 +62,13 @@ typedef struct {
         double loss, churn_online_mean_s, churn_offline_mean_s;
         double partition_start_s, partition_end_s, partition_fraction;
     } net;
-    /* gossip.* */
-    struct {
-        int fanout;                  /**< peers a node relays a block to */
-        double inv_bytes, getdata_bytes, header_bytes_overhead;
-        double min_block_bytes;      /**< a block is sent as at least this many bytes */
-        double request_timeout_s;
-        double tx_batch_s;           /**< a node announces new transactions this often */
-    } gossip;
-    /* tx.* : the transaction workload of a network run */
-    struct {
-        double rate_per_s;           /**< transactions created per second, network-wide */
-        double amount_coins;         /**< amount of each payment */
-        int64_t fee_units;           /**< fee of each payment, base units */
-        int relay;                   /**< 0 gossip (per-node mempools), 1 flood (run-wide pool) */
-        double premine_coins;        /**< genesis pays each full node this much (0: none) */
-        int flood_realisations;      /**< independent link-delay draws of the flood model */
-    } tx;
-    /* node.* */
-    struct {
-        double light_fraction;       /**< share of nodes that are light (headers + proofs) */
-        double verify_s;             /**< CPU time per signature verification */
-        double hash_s_per_byte;      /**< CPU time per byte hashed during validation */
-    } node;
-    /* pow.* */
-    struct {
-        double hash_rate_hs, hash_rate_sigma, miner_fraction, block_interval_s;
-        int retarget_interval, sim_zero_bits;
-    } pow;
-    /* chain.* */
-    struct {
-        double subsidy_coins;
-        int64_t halving_interval;
-        int coinbase_maturity;
-        int max_block_bytes;
-        int64_t stop_blocks;         /**< stop producing after this many blocks (0: never) */
-    } chain;
-    /* energy.* */
-    struct {
-        double hash_j, sign_j, verify_j, battery_j;
-        int radio;                   /**< popi_energy_radio_t */
-        double lte_base_w, lte_up_w_per_mbps, lte_down_w_per_mbps, lte_tail_s, lte_tail_w;
-        double wifi_base_w, wifi_up_w_per_mbps, wifi_down_w_per_mbps;
-    } energy;
+    /* gossip.*, tx.*, node.*, pow.*, chain.*, energy.* (the network run's modules own them) */
+    popi_gossip_config_t gossip;
+    popi_tx_config_t tx;
+    popi_node_config_t node;
+    popi_pow_config_t pow;
+    popi_chain_config_t chain;
+    popi_energy_config_t energy;
     /* not keys */
     char *base_dir;            /**< folder of the scenario file, for relative paths ("." default) */
     /**
