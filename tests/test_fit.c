@@ -418,6 +418,78 @@ START_TEST(test_matches_igraph)
 }
 END_TEST
 
+/*
+ * The discrete x_min search (plfit on a suffix proven to hold its choice) gives exactly igraph's
+ * fit of the whole sample: same x_min, alpha and D, bit for bit, on 300 random samples of varied
+ * shape (power laws, Poisson humps like B1's contact counts, negative binomial, rounded log-normal
+ * and exponential, mixtures), most with more than the 64 unique values that enable the search.
+ */
+static double draw_shape(popi_rng_t *r, int shape, double p1, double p2)
+{
+    switch (shape) {
+    case 0: return floor((p2 - 0.5) * pow(1.0 - popi_rng_uniform(r), -1.0 / (p1 - 1.0)) + 0.5);
+    case 1: return (double)gsl_ran_poisson(r->g, p1);
+    case 2: return (double)gsl_ran_negative_binomial(r->g, p2, p1);
+    case 3: return floor(exp(gsl_ran_gaussian(r->g, p2) + p1));
+    case 4: return popi_rng_uniform(r) < 0.7 ? (double)gsl_ran_poisson(r->g, p1) : draw_shape(r, 0, 2.0 + p2, p1);
+    case 5: return floor(gsl_ran_exponential(r->g, p1)) + 1.0;
+    default: return 1.0 + floor(p1 * popi_rng_uniform(r)) + (popi_rng_uniform(r) < 0.1 ? draw_shape(r, 0, 2.5, p1) : 0.0);
+    }
+}
+
+START_TEST(test_discrete_xmin_search)
+{
+    uint64_t sd = seed();
+    int searched = 0;
+    for (uint64_t k = 0; k < 300; k++) {
+        popi_rng_t g;
+        popi_rng_init(&g, sd, k, 3);
+        int shape = (int)popi_rng_below(&g, 7);
+        size_t n = 100 + popi_rng_below(&g, 900);
+        double u = popi_rng_uniform(&g), p1, p2 = 0.0;
+        switch (shape) {
+        case 0: p1 = 1.5 + 3.0 * u, p2 = 1.0 + (double)popi_rng_below(&g, 30); break;
+        case 1: p1 = 5.0 * pow(2000.0, u); break;
+        case 2: p1 = 0.5 + 5.0 * u, p2 = 0.01 + 0.3 * popi_rng_uniform(&g); break;
+        case 3: p1 = 1.0 + 5.0 * u, p2 = 0.2 + popi_rng_uniform(&g); break;
+        case 4: p1 = 5.0 + 200.0 * u, p2 = popi_rng_uniform(&g); break;
+        case 5: p1 = 3.0 + 300.0 * u; break;
+        default: p1 = 20.0 + floor(500.0 * u); break;
+        }
+        double *x = malloc(n * sizeof *x);
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            double v = draw_shape(&g, shape, p1, p2);
+            if (v > 0.0 && v < 1e12) x[m++] = v;
+        }
+        popi_rng_destroy(&g);
+        gsl_sort(x, 1, m);
+        size_t nu = 0;
+        for (size_t i = 0; i < m; i++) nu += i == 0 || x[i] != x[i - 1];
+        searched += nu >= 64;
+        igraph_vector_t v;
+        igraph_plfit_result_t ref;
+        igraph_vector_view(&v, x, (igraph_integer_t)m);
+        igraph_error_handler_t *old = igraph_set_error_handler(igraph_error_handler_ignore);
+        igraph_error_t irc = igraph_power_law_fit(&v, &ref, -1.0, false);
+        igraph_set_error_handler(old);
+        popi_powerlaw_fit_t f;
+        popi_err_t rc = popi_fit_powerlaw(x, m, true, 0, NULL, &f);
+        ck_assert_msg((irc == IGRAPH_SUCCESS) == (rc == POPI_OK), "seed %llu sample %llu: igraph %d, popi %d",
+                      (unsigned long long)sd, (unsigned long long)k, (int)irc, (int)rc);
+        if (rc == POPI_OK && f.ok)
+            ck_assert_msg(f.xmin == ref.xmin && f.alpha == ref.alpha && f.ks_d == ref.D,
+                          "seed %llu sample %llu (shape %d, %zu values, %zu unique): x_min %.17g alpha %.17g "
+                          "D %.17g, igraph %.17g %.17g %.17g",
+                          (unsigned long long)sd, (unsigned long long)k, shape, m, nu, f.xmin, f.alpha, f.ks_d,
+                          ref.xmin, ref.alpha, ref.D);
+        free(x);
+    }
+    ck_assert_msg(searched >= 120, "seed %llu: only %d samples with >= 64 unique values", (unsigned long long)sd,
+                  searched);
+}
+END_TEST
+
 /* The reported R, p and parameters are what the closed forms give, and the MLEs are maxima. */
 static void check_lr(const double *x, size_t n, bool discrete, uint64_t sd)
 {
@@ -595,6 +667,60 @@ START_TEST(test_robust_exact)
 }
 END_TEST
 
+/* Median, MAD and flags equal the sort-everything definitions, on random samples with ties, both
+ * parities of n and both rules (the fit sorts once and merges the deviations instead). */
+static double median_sorted(double *v, size_t n)
+{
+    gsl_sort(v, 1, n);
+    return gsl_stats_median_from_sorted_data(v, 1, n);
+}
+
+START_TEST(test_robust_matches_sorting)
+{
+    uint64_t sd = seed();
+    for (uint64_t k = 0; k < 200; k++) {
+        popi_rng_t g;
+        popi_rng_init(&g, sd, k, 4);
+        size_t n = 1 + popi_rng_below(&g, k < 100 ? 70 : 3000);
+        double *x = malloc(n * sizeof *x), *v = malloc(n * sizeof *v), *w = malloc(n * sizeof *w);
+        uint8_t *fl = malloc(n);
+        for (size_t i = 0; i < n; i++)
+            x[i] = k % 3 == 0 ? (double)popi_rng_below(&g, 20) : k % 3 == 1 ? floor(exp(3.0 * popi_rng_uniform(&g)) * 10.0) / 10.0
+                                                             : draw_cpl(&g, 2.0, 0.5) - 0.5;
+        popi_rng_destroy(&g);
+        for (int rule = 0; rule < 2; rule++) {
+            double thr = rule == 0 ? 1.0 + (double)(k % 3) : 1.5;
+            popi_robust_t r;
+            ck_assert_int_eq(popi_fit_robust(x, n, (popi_outlier_rule_t)rule, thr, fl, &r), POPI_OK);
+            memcpy(v, x, n * sizeof *v);
+            double med = median_sorted(v, n);
+            for (size_t i = 0; i < n; i++) w[i] = fabs(v[i] - med);
+            double mad = median_sorted(w, n);
+            for (size_t i = 0; i < n; i++) v[i] = log1p(x[i]);
+            double lmed = median_sorted(v, n);
+            for (size_t i = 0; i < n; i++) w[i] = fabs(v[i] - lmed);
+            double lmad = median_sorted(w, n), s = rule == 0 ? 1.4826 * lmad : r.sd, c = rule == 0 ? lmed : r.mean;
+            ck_assert_msg(r.median == med && r.mad == mad && r.log_median == lmed && r.log_mad == lmad,
+                          "seed %llu sample %llu (n %zu): median %.17g/%.17g mad %.17g/%.17g log %.17g/%.17g %.17g/%.17g",
+                          (unsigned long long)sd, (unsigned long long)k, n, r.median, med, r.mad, mad, r.log_median,
+                          lmed, r.log_mad, lmad);
+            size_t nf = 0;
+            for (size_t i = 0; i < n; i++) {
+                bool f = rule == 0 ? s > 0.0 && fabs(log1p(x[i]) - c) / s > thr : fabs(x[i] - c) > thr * s;
+                nf += f;
+                ck_assert_msg(fl[i] == f, "seed %llu sample %llu rule %d: flag of x[%zu] = %g", (unsigned long long)sd,
+                              (unsigned long long)k, rule, i, x[i]);
+            }
+            ck_assert_uint_eq(r.n_flagged, nf);
+        }
+        free(x);
+        free(v);
+        free(w);
+        free(fl);
+    }
+}
+END_TEST
+
 START_TEST(test_robust_mad_zero)
 {
     double x[5] = {3, 3, 3, 3, 100};
@@ -653,6 +779,7 @@ int main(void)
     tcase_add_test(pl, test_exact_exponential_mle);
     tcase_add_test(pl, test_exact_loglik);
     tcase_add_test(pl, test_matches_igraph);
+    tcase_add_test(pl, test_discrete_xmin_search);
     tcase_add_test(pl, test_lr_closed_forms);
     tcase_add_test(pl, test_same_seed_same_result);
     tcase_add_test(pl, test_too_little_data);
@@ -660,6 +787,7 @@ int main(void)
     suite_add_tcase(s, pl);
     TCase *rb = tcase_create("robust");
     tcase_add_test(rb, test_robust_exact);
+    tcase_add_test(rb, test_robust_matches_sorting);
     tcase_add_test(rb, test_robust_mad_zero);
     tcase_add_test(rb, test_robust_errors);
     suite_add_tcase(s, rb);

@@ -61,13 +61,19 @@ typedef struct {
  * fits require integers). @p rng drives the bootstrap. Errors: POPI_EINVAL (non-integer data
  * with discrete = true, NaN), POPI_ELIB (igraph/GSL failure). Too little data is not an error:
  * out->ok = false. Cost: O(n_boot * n log n).
- * x_min: discrete data use igraph's linear scan; continuous data use our own exact KS minimum over
- * the unique values (branch and bound; candidate spacing 1/16 of the KS noise 1/sqrt(m) once the
- * tail exceeds 1024 values), then igraph at that x_min for alpha, L, D. The same estimator refits
- * every resample; p_value is over the resamples that could be fitted (n_boot reports how many).
- * Measured, 1000 resamples on one core: discrete n = 5000, 1.3-1.9 s; continuous n = 10^5, 5-25 s
- * (25 s for a pure power law, whose flat D(x_min) prunes least); igraph's own continuous search
- * would take ~9 s per fit at n = 10^5. Not thread-safe: igraph/plfit keep global state.
+ * x_min: discrete data get igraph's linear scan, run on the shortest suffix of the sorted values
+ * that is proven to hold its choice (every value left out has a KS distance above igraph's best
+ * for any alpha), which gives igraph's x_min, alpha, L and D exactly (B1's 5,000 contact counts:
+ * 11 ms instead of 120 ms; a pure power law needs nearly the whole sample, at about igraph's
+ * cost); continuous data use our own exact KS minimum over the unique values (branch and bound in
+ * increasing order of a cheap lower bound; candidate spacing 1/16 of the KS noise 1/sqrt(m) once
+ * the tail exceeds 1024 values), then igraph at that x_min for alpha, L, D (B1's 10^5 durations:
+ * ~30 ms with the likelihood-ratio tests). The same estimator refits every resample; p_value is
+ * over the resamples that could be fitted (n_boot reports how many). Measured before the suffix
+ * search and the ordered scan, 1000 resamples on one core: discrete n = 5000, 1.3-1.9 s;
+ * continuous n = 10^5, 5-25 s (25 s for a pure power law, whose flat D(x_min) prunes least);
+ * igraph's own continuous search would take ~9 s per fit at n = 10^5. Not thread-safe:
+ * igraph/plfit keep global state.
  */
 popi_err_t popi_fit_powerlaw(const double *x, size_t n, bool discrete, int n_boot, popi_rng_t *rng,
                              popi_powerlaw_fit_t *out);
@@ -85,6 +91,7 @@ typedef struct {
  * Median, MAD and outlier flags of x[0..n) (x >= 0). flags (may be NULL) receives 1 for flagged
  * values. When MAD(y) == 0 nothing is flagged under the robust rule (no spread to measure).
  * Errors: POPI_EINVAL for n == 0, a negative or NaN value, or a non-positive threshold.
+ * Cost: one O(n) radix sort and O(n) otherwise (~10 ms for 10^5 values).
  */
 popi_err_t popi_fit_robust(const double *x, size_t n, popi_outlier_rule_t rule, double threshold,
                            uint8_t *flags, popi_robust_t *out);
