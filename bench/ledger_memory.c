@@ -70,10 +70,8 @@ int main(int argc, char **argv)
     printf("chain: %d blocks, %d transfers per block: %zu transactions, %zu inputs, %zu outputs, "
            "%zu unspent\n",
            n_blocks, k, st.n_tx, st.n_inputs, st.n_outputs, st.n_utxos);
-    printf("store, accounted: %zu B = blocks %zu + nodes %zu + deltas %zu + index %zu + state "
-           "%zu\n",
-           st.bytes_total, st.bytes_blocks, st.bytes_nodes, st.bytes_deltas, st.bytes_index,
-           st.bytes_state);
+    printf("store, accounted: %zu B = blocks %zu + nodes %zu + index %zu + state %zu\n",
+           st.bytes_total, st.bytes_blocks, st.bytes_nodes, st.bytes_index, st.bytes_state);
     printf("store, malloc in use: %zu B\n", h1 - h0);
     printf("per block: %.0f B accounted, %.0f B malloc; per transaction: %.0f B accounted, %.0f "
            "B malloc\n",
@@ -110,11 +108,10 @@ int main(int argc, char **argv)
            "malloc\n",
            n_pool, n_pool ? (double)popi_mempool_bytes(mp) / n_pool : 0.0,
            n_pool ? (double)(m1 - m0) / n_pool : 0.0);
-    printf("sizes: node %zu, block %zu, tx %zu, input %zu, output %zu, delta entry %zu, UTXO "
-           "slot %zu, chain view %zu B\n",
+    printf("sizes: node %zu, block %zu, tx %zu, input %zu, output %zu, UTXO slot %zu, chain view "
+           "%zu B\n",
            sizeof(popi_store_node_t), sizeof(popi_block_t), sizeof(popi_tx_t), sizeof(popi_txin_t),
-           sizeof(popi_txout_t), sizeof(popi_utxo_entry_t), sizeof(popi_utxoset_entry_t),
-           sizeof(popi_chain_t));
+           sizeof(popi_txout_t), sizeof(popi_utxoset_entry_t), sizeof(popi_chain_t));
 
     popi_mempool_free(mp);
     for (int v = 0; v < n_views; v++)

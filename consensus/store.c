@@ -2,12 +2,13 @@
 /*
  * store.c - the shared block store (store.h): interning by hash, the block tree with skip
  * pointers, memoised validation, and the materialised UTXO state that moves between blocks by
- * undoing and applying deltas.
+ * replaying them forwards (apply) and backwards (undo); no per-block delta is kept.
  *
  * Central structures: an open-addressing table hash → node (load <= 1/2), the nodes in interning
  * order, a txid index (value = node seq << 32 | tx index), and the cursor state: a popi_utxoset_t
  * holding exactly the unspent outputs at `cursor` plus a per-owner balance table kept equal to
- * the sum of those outputs by owner. Skip pointers follow Bitcoin's CBlockIndex::pskip scheme
+ * the sum of those outputs by owner. Undoing a block re-creates the outputs it spent from the
+ * blocks that created them (found through the txid index among the block and its ancestors). Skip pointers follow Bitcoin's CBlockIndex::pskip scheme
  * (each node links to an ancestor at a depth with fewer set bits), which bounds ancestor
  * queries by O(log depth).
  */
@@ -176,7 +177,6 @@ void popi_store_free(popi_store_t *s)
     for (size_t i = 0; i < s->n_nodes; i++) {
         popi_store_node_t *n = s->nodes[i];
         popi_block_free((popi_block_t *)n->block);
-        popi_ledger_delta_destroy(&n->delta);
         free(n->message);
         free(n);
     }
@@ -311,7 +311,8 @@ popi_store_node_t *popi_store_add(popi_store_t *s, popi_block_t *block, bool *ad
     double w = s->cfg.weight(s->cfg.weight_ctx, block);
     n->weight = (isfinite(w) && w > 0) ? w : 0.0;
     n->chain_weight = n->weight;
-    popi_ledger_delta_init(&n->delta);
+    n->cost_hash_bytes = (uint64_t)block->header_size + 32;
+    if (block->n_tx > 1) n->cost_hash_bytes += (uint64_t)(block->n_tx - 1) * (64 + 32); /* Merkle */
     POPI_GROW(s->nodes, s->cap_nodes, s->n_nodes + 1);
     s->nodes[s->n_nodes++] = n;
     s->table[table_slot(s, &block->hash)] = n;
@@ -324,6 +325,10 @@ popi_store_node_t *popi_store_add(popi_store_t *s, popi_block_t *block, bool *ad
         s->bytes_blocks += bytes ? bytes : 1;
         s->n_inputs += tx->n_in;
         s->n_outputs += tx->n_out;
+        n->cost_inputs += tx->n_in;
+        n->cost_outputs += tx->n_out;
+        n->cost_hash_bytes += (uint64_t)tx->size + 32;                    /* txid */
+        if (tx->n_in) n->cost_hash_bytes += (uint64_t)tx->size + 18 + 32; /* sighash */
         popi_txindex_add(&s->txix, &tx->txid, n->seq << 32 | t);
     }
     s->n_tx += block->n_tx;
@@ -366,34 +371,62 @@ popi_err_t popi_store_add_encoded(popi_store_t *s, const void *buf, size_t len,
 
 /* ---- the materialised state ---- */
 
+/* Apply block @p x (VALID, child of the cursor) to the cursor state: transaction by transaction,
+ * spend the inputs then add the outputs. Outputs created and spent inside the block come and go,
+ * so the result is the parent's state minus the outputs spent plus those created and unspent. */
 static void state_apply(popi_store_t *s, const popi_store_node_t *x)
 {
-    const popi_ledger_delta_t *d = &x->delta;
-    for (uint32_t i = 0; i < d->n_spent; i++) {
-        bool ok = popi_utxoset_remove(&s->utxo, &d->spent[i].op, NULL);
-        POPI_ASSERT(ok);
-        owner_adjust(s, &d->spent[i].utxo, -1);
-    }
-    for (uint32_t i = 0; i < d->n_created; i++) {
-        bool ok = popi_utxoset_insert(&s->utxo, &d->created[i].op, &d->created[i].utxo, 0);
-        POPI_ASSERT(ok);
-        owner_adjust(s, &d->created[i].utxo, +1);
+    const popi_block_t *b = x->block;
+    for (uint32_t t = 0; t < b->n_tx; t++) {
+        const popi_tx_t *tx = &b->tx[t];
+        for (uint32_t i = 0; i < tx->n_in; i++) {
+            popi_utxo_t u;
+            bool ok = popi_utxoset_remove(&s->utxo, &tx->in[i].prev, &u);
+            POPI_ASSERT(ok);
+            owner_adjust(s, &u, -1);
+        }
+        for (uint32_t o = 0; o < tx->n_out; o++) {
+            popi_outpoint_t op = {tx->txid, o};
+            popi_utxo_t u;
+            popi_ledger_output_utxo(&s->cfg.rules, tx, b->hdr.height, o, &u);
+            bool ok = popi_utxoset_insert(&s->utxo, &op, &u, 0);
+            POPI_ASSERT(ok);
+            owner_adjust(s, &u, +1);
+        }
     }
     s->n_cursor_moves++;
 }
 
+/* Undo block @p x (the cursor) exactly in reverse: transactions last first, each removing its
+ * outputs and then putting back the outputs it spent, whose records are rebuilt from the block
+ * that created them: an earlier transaction of @p x or an ancestor of x (both found through the
+ * txid index with @p x as tip; a valid chain holds each txid once). */
 static void state_undo(popi_store_t *s, const popi_store_node_t *x)
 {
-    const popi_ledger_delta_t *d = &x->delta;
-    for (uint32_t i = d->n_created; i-- > 0;) {
-        bool ok = popi_utxoset_remove(&s->utxo, &d->created[i].op, NULL);
-        POPI_ASSERT(ok);
-        owner_adjust(s, &d->created[i].utxo, -1);
-    }
-    for (uint32_t i = d->n_spent; i-- > 0;) {
-        bool ok = popi_utxoset_insert(&s->utxo, &d->spent[i].op, &d->spent[i].utxo, 0);
-        POPI_ASSERT(ok);
-        owner_adjust(s, &d->spent[i].utxo, +1);
+    const popi_block_t *b = x->block;
+    for (uint32_t t = b->n_tx; t-- > 0;) {
+        const popi_tx_t *tx = &b->tx[t];
+        for (uint32_t o = tx->n_out; o-- > 0;) {
+            popi_outpoint_t op = {tx->txid, o};
+            popi_utxo_t u;
+            bool ok = popi_utxoset_remove(&s->utxo, &op, &u);
+            POPI_ASSERT(ok);
+            owner_adjust(s, &u, -1);
+        }
+        for (uint32_t i = tx->n_in; i-- > 0;) {
+            const popi_outpoint_t *prev = &tx->in[i].prev;
+            popi_store_node_t *src = NULL;
+            uint32_t ti = 0;
+            bool found = popi_store_find_tx(s, &prev->txid, x, &src, &ti);
+            POPI_ASSERT(found && (src != x || ti < t));
+            const popi_tx_t *ptx = &src->block->tx[ti];
+            POPI_ASSERT(prev->index < ptx->n_out);
+            popi_utxo_t u;
+            popi_ledger_output_utxo(&s->cfg.rules, ptx, src->block->hdr.height, prev->index, &u);
+            bool ok = popi_utxoset_insert(&s->utxo, prev, &u, 0);
+            POPI_ASSERT(ok);
+            owner_adjust(s, &u, +1);
+        }
     }
     s->n_cursor_moves++;
 }
@@ -548,26 +581,6 @@ bool popi_store_find_tx(const popi_store_t *s, const popi_hash_t *txid,
 
 /* ---- validation ---- */
 
-static void delta_shrink(popi_ledger_delta_t *d)
-{
-    if (d->n_spent == 0) {
-        free(d->spent);
-        d->spent = NULL;
-        d->cap_spent = 0;
-    } else if (d->cap_spent > d->n_spent) {
-        d->spent = popi_xrealloc(d->spent, d->n_spent * sizeof *d->spent);
-        d->cap_spent = d->n_spent;
-    }
-    if (d->n_created == 0) {
-        free(d->created);
-        d->created = NULL;
-        d->cap_created = 0;
-    } else if (d->cap_created > d->n_created) {
-        d->created = popi_xrealloc(d->created, d->n_created * sizeof *d->created);
-        d->cap_created = d->n_created;
-    }
-}
-
 /* Mark every stored descendant of @p x INVALID_PARENT (x itself is INVALID). */
 static void spread_invalid(popi_store_t *s, popi_store_node_t *x)
 {
@@ -610,23 +623,19 @@ static void run_validation(popi_store_t *s, popi_store_node_t *x, popi_time_t no
     ctx.sharing_allowed =
         s->cfg.sharing ? s->cfg.sharing(s->cfg.sharing_ctx, x->block, ctx.parent) : 0;
     ctx.view = &view;
-    popi_verr_t code = popi_ledger_validate_block(x->block, &s->cfg.rules, &ctx, &x->delta, v);
+    popi_verr_t code = popi_ledger_validate_block(x->block, &s->cfg.rules, &ctx, NULL, v);
     x->n_validations++;
     s->n_validations++;
     x->n_sig_checks = v->n_sig_checks;
     if (code == POPI_VERR_OK) {
         x->status = POPI_STORE_VALID;
         x->code = POPI_VERR_OK;
-        delta_shrink(&x->delta);
-    } else if (code == POPI_VERR_TIME_TOO_NEW) {
-        popi_ledger_delta_clear(&x->delta);
-    } else {
+    } else if (code != POPI_VERR_TIME_TOO_NEW) {
         x->status = POPI_STORE_INVALID;
         x->code = code;
         x->tx_index = v->tx_index;
         x->input_index = v->input_index;
         x->message = popi_xstrdup(v->message);
-        popi_ledger_delta_destroy(&x->delta);
         spread_invalid(s, x);
     }
 }
@@ -708,19 +717,12 @@ void popi_store_verdict(const popi_store_node_t *n, popi_ledger_verdict_t *v)
 
 void popi_store_cost(const popi_store_node_t *n, popi_store_cost_t *c)
 {
-    const popi_block_t *b = n->block;
     memset(c, 0, sizeof *c);
     c->n_sig_checks = n->n_sig_checks;
-    c->bytes = b->size;
-    c->hash_bytes = (uint64_t)b->header_size + 32;
-    for (uint32_t t = 0; t < b->n_tx; t++) {
-        const popi_tx_t *tx = &b->tx[t];
-        c->n_inputs += tx->n_in;
-        c->n_outputs += tx->n_out;
-        c->hash_bytes += (uint64_t)tx->size + 32;                    /* txid */
-        if (tx->n_in) c->hash_bytes += (uint64_t)tx->size + 18 + 32; /* sighash */
-    }
-    if (b->n_tx > 1) c->hash_bytes += (uint64_t)(b->n_tx - 1) * (64 + 32); /* Merkle nodes */
+    c->n_inputs = n->cost_inputs;
+    c->n_outputs = n->cost_outputs;
+    c->bytes = n->block->size;
+    c->hash_bytes = n->cost_hash_bytes;
 }
 
 /* ---- accounting ---- */
@@ -739,13 +741,10 @@ void popi_store_stats(const popi_store_t *s, popi_store_stats_t *st)
     for (size_t i = 0; i < s->n_nodes; i++) {
         const popi_store_node_t *n = s->nodes[i];
         st->bytes_nodes += sizeof *n + (n->message ? strlen(n->message) + 1 : 0);
-        st->bytes_deltas += n->delta.cap_spent * sizeof *n->delta.spent +
-                            n->delta.cap_created * sizeof *n->delta.created;
     }
     st->bytes_index = s->cap_table * sizeof *s->table + s->cap_nodes * sizeof *s->nodes +
                       s->cap_orphans * sizeof *s->orphans + popi_txindex_bytes(&s->txix) +
                       (s->cap_path + s->cap_vpath) * sizeof *s->path + sizeof *s;
     st->bytes_state = popi_utxoset_bytes(&s->utxo) + s->cap_owners * sizeof *s->owners;
-    st->bytes_total =
-        st->bytes_blocks + st->bytes_nodes + st->bytes_deltas + st->bytes_index + st->bytes_state;
+    st->bytes_total = st->bytes_blocks + st->bytes_nodes + st->bytes_index + st->bytes_state;
 }

@@ -4,8 +4,9 @@
  * (utxoset.h).
  *
  * Both tables hash the first 8 bytes of a txid (a SHA-256d digest, so already uniform) mixed with
- * the output index through SplitMix64, and probe linearly. The set deletes by backward shift
- * (Knuth, TAOCP vol. 3, 6.4 Algorithm R), so lookups never cross tombstones.
+ * the output index through SplitMix64, and probe linearly, at load <= 3/4 (expected probes of a
+ * successful lookup (1 + 1/(1 - a))/2 = 2.5 at a = 3/4, Knuth TAOCP vol. 3, 6.4). The set deletes
+ * by backward shift (Algorithm R there), so lookups never cross tombstones.
  */
 #include "popi/utxoset.h"
 
@@ -90,7 +91,7 @@ bool popi_utxoset_insert(popi_utxoset_t *s, const popi_outpoint_t *op, const pop
 {
     POPI_ASSERT(op->index != EMPTY_INDEX);
     if (popi_utxoset_find(s, op)) return false;
-    if (2 * (s->n + 1) > s->cap) grow(s);
+    if (4 * (s->n + 1) > 3 * s->cap) grow(s); /* load <= 3/4 */
     popi_utxoset_entry_t e;
     memset(&e, 0, sizeof e);
     e.op = *op;
@@ -198,7 +199,7 @@ static void heads_grow(popi_txindex_t *ix)
 void popi_txindex_add(popi_txindex_t *ix, const popi_hash_t *txid, uint64_t value)
 {
     POPI_ASSERT(ix->n_recs < UINT32_MAX - 1);
-    if (2 * (ix->n_keys + 1) > ix->cap_heads) heads_grow(ix);
+    if (4 * (ix->n_keys + 1) > 3 * ix->cap_heads) heads_grow(ix); /* load <= 3/4 */
     POPI_GROW(ix->recs, ix->cap_recs, ix->n_recs + 1);
     size_t slot = head_slot(ix, txid);
     struct popi_txindex_rec *r = &ix->recs[ix->n_recs++];

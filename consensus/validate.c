@@ -158,6 +158,19 @@ void popi_ledger_rules_default(popi_ledger_rules_t *rules, popi_consensus_kind_t
     rules->proof_ctx = NULL;
 }
 
+void popi_ledger_output_utxo(const popi_ledger_rules_t *rules, const popi_tx_t *tx, uint64_t height,
+                             uint32_t out_index, popi_utxo_t *out)
+{
+    POPI_ASSERT(out_index < tx->n_out);
+    memset(out, 0, sizeof *out);
+    out->amount = tx->out[out_index].amount;
+    out->owner = tx->out[out_index].owner;
+    out->height = height;
+    /* genesis premine outputs (2..) are ordinary coins, spendable at once */
+    out->coinbase = popi_tx_is_coinbase(tx) &&
+                    !(height == 0 && out_index >= 2 && rules->genesis_premine > 0);
+}
+
 /* ---- delta ---- */
 
 void popi_ledger_delta_init(popi_ledger_delta_t *d)
@@ -484,12 +497,7 @@ popi_verr_t popi_ledger_check_inputs(const popi_block_t *b, const popi_ledger_ru
             }
             s->used = true;
             s->op = op;
-            s->utxo.amount = tx->out[o].amount;
-            s->utxo.owner = tx->out[o].owner;
-            s->utxo.height = height;
-            /* genesis premine outputs (2..) are ordinary coins, spendable at once */
-            s->utxo.coinbase = popi_tx_is_coinbase(tx) &&
-                               !(height == 0 && o >= 2 && rules->genesis_premine > 0);
+            popi_ledger_output_utxo(rules, tx, height, o, &s->utxo);
         }
     }
 

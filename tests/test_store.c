@@ -3,7 +3,8 @@
  * test_store.c - the shared block store: interning by hash, linking out of order, validation run
  * once and memoised (counted through the engine callback), TIME_TOO_NEW not memoised, invalid
  * verdicts spreading to descendants, skip-pointer ancestor queries against a naive walk, the
- * state at arbitrary blocks of a random block tree against a from-scratch replay, balances,
+ * state at arbitrary blocks of a random block tree against a from-scratch replay (the cursor
+ * replaying blocks back and forth across forks, with in-block chains and a genesis premine), balances,
  * costs, the UTXO set and txid index, and the memory accounting against malloc's own count.
  */
 #define _GNU_SOURCE /* mallinfo2 for the memory cross-check */
@@ -148,7 +149,6 @@ START_TEST(test_validate_once)
     ck_assert_int_eq(v.code, POPI_VERR_OK);
     ck_assert_str_eq(v.message, "block 5: valid");
     ck_assert_int_eq(f.proof_calls, 6);
-    const popi_utxo_entry_t *created = n[3]->delta.created;
     for (int rep = 0; rep < 3; rep++)
         for (int i = 0; i < 6; i++) {
             v = validate(&f, n[i]);
@@ -157,9 +157,6 @@ START_TEST(test_validate_once)
             ck_assert_int_eq(n[i]->status, POPI_STORE_VALID);
         }
     ck_assert_int_eq(f.proof_calls, 6);
-    ck_assert_ptr_eq(n[3]->delta.created, created); /* the delta was computed once */
-    ck_assert_uint_eq(n[3]->delta.n_created, 2);
-    ck_assert_uint_eq(n[3]->delta.cap_created, 2); /* shrunk to fit */
     popi_store_stats_t st;
     popi_store_stats(f.s, &st);
     ck_assert_uint_eq(st.n_validations, 6);
@@ -449,7 +446,261 @@ START_TEST(test_state_at_blocks)
 }
 END_TEST
 
-/* Extending the best tip moves the state by one delta per block. */
+/* ---- the cursor replaying blocks across forks ---- */
+
+/* The reference state at @p n with a genesis premine: outputs 2.. of the genesis coinbase are
+ * ordinary coins (rules.genesis_premine > 0), every other coinbase output matures. */
+static void replay_premine(const popi_store_node_t *n, fx_ref_t *ref)
+{
+    replay(n, ref);
+    for (size_t i = 0; i < ref->n; i++)
+        if (ref->v[i].u.height == 0 && ref->v[i].op.index >= 2) ref->v[i].u.coinbase = false;
+}
+
+static int cmp_utxo_entry(const void *a, const void *b)
+{
+    const popi_utxo_entry_t *x = a, *y = b;
+    if (x->utxo.height != y->utxo.height) return x->utxo.height < y->utxo.height ? -1 : 1;
+    int c = memcmp(x->op.txid.b, y->op.txid.b, POPI_HASH_BYTES);
+    if (c) return c;
+    return (x->op.index > y->op.index) - (x->op.index < y->op.index);
+}
+
+/* The store's state at @p b (balances, spendable parts, sorted unspent outputs of every wallet,
+ * the view of every output ever created) equals a from-scratch replay of b's chain. */
+static void check_state_at(sfx_t *f, popi_store_node_t *b, const popi_outpoint_t *all_ops,
+                           size_t n_ops, uint64_t seed)
+{
+    uint32_t m = f->cfg.rules.coinbase_maturity;
+    uint64_t next = b->block->hdr.height + 1;
+    fx_ref_t ref;
+    replay_premine(b, &ref);
+    for (int w = 0; w < FX_NKEYS; w++) {
+        const popi_pubkey_t *pk = &f->key[w].pk;
+        popi_store_balance_t bal;
+        ck_assert_int_eq(popi_store_balance(f->s, b, pk, &bal), POPI_OK);
+        uint64_t total = 0, spendable = 0, n_out = 0;
+        popi_utxo_entry_t *want = NULL;
+        size_t cap = 0;
+        for (size_t i = 0; i < ref.n; i++) {
+            const fx_out_t *o = &ref.v[i];
+            if (o->spent || memcmp(o->u.owner.b, pk->b, POPI_PUBKEY_BYTES)) continue;
+            total += o->u.amount;
+            if (!(o->u.coinbase && next < o->u.height + m + 1)) spendable += o->u.amount;
+            POPI_GROW(want, cap, n_out + 1);
+            want[n_out].op = o->op;
+            want[n_out].utxo = o->u;
+            n_out++;
+        }
+        ck_assert_msg(bal.total == total && bal.spendable == spendable && bal.n_outputs == n_out,
+                      "block seq %llu wallet %d: balance %llu/%llu/%llu, replay %llu/%llu/%llu "
+                      "(seed %llu)",
+                      (unsigned long long)b->seq, w, (unsigned long long)bal.total,
+                      (unsigned long long)bal.spendable, (unsigned long long)bal.n_outputs,
+                      (unsigned long long)total, (unsigned long long)spendable,
+                      (unsigned long long)n_out, (unsigned long long)seed);
+        if (n_out > 1) qsort(want, n_out, sizeof *want, cmp_utxo_entry);
+        popi_utxo_entry_t *got;
+        size_t n_got;
+        ck_assert_int_eq(popi_store_utxos_of(f->s, b, pk, &got, &n_got), POPI_OK);
+        ck_assert_uint_eq(n_got, n_out);
+        for (size_t i = 0; i < n_got; i++) {
+            ck_assert(popi_outpoint_eq(&got[i].op, &want[i].op));
+            ck_assert_uint_eq(got[i].utxo.amount, want[i].utxo.amount);
+            ck_assert_mem_eq(got[i].utxo.owner.b, want[i].utxo.owner.b, POPI_PUBKEY_BYTES);
+            ck_assert_uint_eq(got[i].utxo.height, want[i].utxo.height);
+            ck_assert(got[i].utxo.coinbase == want[i].utxo.coinbase);
+        }
+        free(got);
+        free(want);
+    }
+    popi_utxo_view_t view;
+    ck_assert_int_eq(popi_store_view_at(f->s, b, &view), POPI_OK);
+    for (size_t j = 0; j < n_ops; j++) {
+        popi_utxo_t got, want;
+        popi_utxo_state_t sg = popi_utxo_view_lookup(&view, &all_ops[j], &got);
+        popi_utxo_state_t sw = fx_ref_state(&ref, &all_ops[j], &want);
+        ck_assert_msg(sg == sw, "block seq %llu op %zu: %d vs %d (seed %llu)",
+                      (unsigned long long)b->seq, j, sg, sw, (unsigned long long)seed);
+        if (sg == POPI_UTXO_UNSPENT) {
+            ck_assert_uint_eq(got.amount, want.amount);
+            ck_assert_uint_eq(got.height, want.height);
+            ck_assert(got.coinbase == want.coinbase);
+        }
+    }
+    popi_store_stats_t st;
+    popi_store_stats(f->s, &st);
+    size_t unspent = 0;
+    for (size_t j = 0; j < ref.n; j++)
+        unspent += !ref.v[j].spent;
+    ck_assert_uint_eq(st.n_utxos, unspent);
+    fx_ref_destroy(&ref);
+}
+
+/*
+ * The cursor moves by replaying blocks, forwards and backwards, across a random block tree whose
+ * blocks spend genesis premine outputs (ordinary coins from height 1), outputs created earlier in
+ * the same block (chains of 2-3 transactions), and re-include transactions of blocks on other
+ * branches (one txid in several blocks at different heights: undo must take the record from the
+ * ancestor). After every move the state equals a replay.
+ */
+START_TEST(test_cursor_replay_across_forks)
+{
+    uint64_t seed = popi_test_seed(2718);
+    popi_rng_t rng;
+    popi_rng_init(&rng, seed, 0, POPI_STREAM_CONSENSUS);
+    sfx_t f;
+    sfx_init(&f, 2);
+    f.cfg.rules.genesis_premine = 100000000;
+    popi_store_free(f.s);
+    ck_assert_int_eq(popi_store_create(&f.cfg, &f.s), POPI_OK);
+    enum { N = 48, MAX_TX = 16 };
+    popi_store_node_t *n[N];
+    static popi_outpoint_t all_ops[8192];
+    size_t n_ops = 0;
+
+    /* Genesis: the reward to wallet 0, premine outputs 2.. to wallets 1-6 (two coins each). */
+    popi_txout_t pre[12];
+    for (int i = 0; i < 12; i++) {
+        pre[i].amount = 1000000 + 1000 * (uint64_t)i;
+        pre[i].owner = f.key[1 + i % 6].pk;
+    }
+    popi_block_header_t h;
+    popi_block_header_init(&h);
+    h.kind = f.cfg.rules.kind;
+    h.time = FX_T0;
+    h.bits = 0x207fffff;
+    h.producer = f.key[0].pk;
+    popi_tx_t cb;
+    ck_assert_int_eq(popi_tx_coinbase(&cb, 0, &f.key[0].pk, f.cfg.rules.initial_subsidy, 0, pre,
+                                      12),
+                     POPI_OK);
+    popi_block_merkle_root(&cb, 1, &h.merkle_root, NULL);
+    popi_block_t *gb;
+    ck_assert_int_eq(popi_block_create(&h, &cb, 1, &gb), POPI_OK);
+    bool added;
+    n[0] = popi_store_add(f.s, gb, &added);
+    ck_assert_int_eq(validate(&f, n[0]).code, POPI_VERR_OK);
+
+    size_t n_in_block_spends = 0, n_premine_spends = 0, n_reincluded = 0;
+    for (int i = 0; i < N; i++) {
+        if (i > 0) {
+            int p = popi_rng_uniform(&rng) < 0.6 ? i - 1 : (int)popi_rng_below(&rng, (uint64_t)i);
+            fx_ref_t ref;
+            replay_premine(n[p], &ref);
+            uint64_t next = n[p]->block->hdr.height + 1;
+            popi_tx_t txs[MAX_TX];
+            uint32_t nt = 0;
+            popi_outpoint_t used[64];
+            uint32_t n_used = 0;
+            /* Re-include the transfers of a block on another branch whose inputs are unspent
+             * here (and not created inside that block). */
+            if (popi_rng_uniform(&rng) < 0.4) {
+                const popi_block_t *ob = n[popi_rng_below(&rng, (uint64_t)i)]->block;
+                for (uint32_t t = 1; t < ob->n_tx && nt < MAX_TX / 2; t++) {
+                    const popi_tx_t *tx = &ob->tx[t];
+                    bool ok = true;
+                    for (uint32_t k = 0; k < tx->n_in && ok; k++) {
+                        popi_utxo_t u;
+                        ok = fx_ref_state(&ref, &tx->in[k].prev, &u) == POPI_UTXO_UNSPENT &&
+                             n_used + tx->n_in <= 64 &&
+                             !(u.coinbase && next < u.height + f.cfg.rules.coinbase_maturity + 1);
+                        for (uint32_t q = 0; q < n_used && ok; q++)
+                            ok = !popi_outpoint_eq(&used[q], &tx->in[k].prev);
+                    }
+                    if (!ok) continue;
+                    for (uint32_t k = 0; k < tx->n_in; k++)
+                        used[n_used++] = tx->in[k].prev;
+                    popi_tx_copy(&txs[nt++], tx);
+                    n_reincluded++;
+                }
+            }
+            /* Transfers from wallets 1-6, each perhaps followed by a spend of its payment and
+             * of its change in the same block. */
+            for (int k = 0; k < 4 && nt + 3 <= MAX_TX; k++) {
+                int from = 1 + (int)popi_rng_below(&rng, 6), to = (int)popi_rng_below(&rng, 8);
+                popi_outpoint_t ops[4];
+                uint64_t have;
+                uint32_t m = fx_ref_coins(&ref, &f.key[from].pk, next, 2, ops, &have, 4);
+                uint32_t q = 0;
+                uint64_t amount = 0;
+                for (uint32_t j = 0; j < m && n_used < 64; j++) {
+                    bool dup = false;
+                    for (uint32_t u = 0; u < n_used; u++)
+                        dup |= popi_outpoint_eq(&used[u], &ops[j]);
+                    if (dup) continue;
+                    popi_utxo_t coin;
+                    ck_assert_int_eq(fx_ref_state(&ref, &ops[j], &coin), POPI_UTXO_UNSPENT);
+                    n_premine_spends += coin.height == 0 && ops[j].index >= 2;
+                    used[n_used++] = ops[j];
+                    ops[q++] = ops[j];
+                    amount += coin.amount;
+                }
+                if (!q || amount < 8) continue;
+                uint64_t pay = 1 + popi_rng_below(&rng, amount / 2);
+                fx_spend(&txs[nt++], ops, q, &f.key[from], pay, &f.key[to].pk, amount - pay,
+                         &f.key[from].pk);
+                const popi_tx_t *first = &txs[nt - 1];
+                if (popi_rng_uniform(&rng) < 0.6) {
+                    popi_outpoint_t mid = {first->txid, 0};
+                    int to2 = (int)popi_rng_below(&rng, 8);
+                    fx_spend(&txs[nt++], &mid, 1, &f.key[to], pay / 2, &f.key[to2].pk,
+                             pay - pay / 2, &f.key[to].pk);
+                    n_in_block_spends++;
+                    if (popi_rng_uniform(&rng) < 0.5) {
+                        popi_outpoint_t chg[2] = {{first->txid, 1}, {txs[nt - 1].txid, 1}};
+                        bool both = to == from;
+                        fx_spend(&txs[nt++], chg, both ? 2 : 1, &f.key[from],
+                                 amount - pay + (both ? pay - pay / 2 : 0), &f.key[7].pk, 0,
+                                 NULL);
+                        n_in_block_spends += both ? 2 : 1;
+                    }
+                }
+            }
+            n[i] = sfx_add(&f, n[p], txs, nt, 0, (uint64_t)i);
+            fx_ref_destroy(&ref);
+            ck_assert_msg(validate(&f, n[i]).code == POPI_VERR_OK, "block %d: %s (seed %llu)", i,
+                          validate(&f, n[i]).message, (unsigned long long)seed);
+        }
+        for (uint32_t t = 0; t < n[i]->block->n_tx; t++)
+            for (uint32_t o = 0; o < n[i]->block->tx[t].n_out; o++) {
+                popi_outpoint_t op = {n[i]->block->tx[t].txid, o};
+                ck_assert_uint_lt(n_ops, 8191);
+                all_ops[n_ops++] = op;
+            }
+        /* Validating moved the cursor to the parent; check both ends of the move. */
+        check_state_at(&f, n[i], all_ops, n_ops, seed);
+        if (i > 0) check_state_at(&f, n[i]->parent, all_ops, n_ops, seed);
+    }
+    ck_assert_msg(n_in_block_spends > 10 && n_premine_spends > 5 && n_reincluded > 0,
+                  "workload too thin: %zu in-block spends, %zu premine spends, %zu re-included "
+                  "(seed %llu)",
+                  n_in_block_spends, n_premine_spends, n_reincluded, (unsigned long long)seed);
+    all_ops[n_ops] = all_ops[0];
+    all_ops[n_ops++].txid.b[5] ^= 0x40; /* never created */
+    /* Back and forth between random blocks (most moves cross a fork), then between the tips of
+     * two branches. */
+    popi_store_stats_t st0, st1;
+    popi_store_stats(f.s, &st0);
+    for (int k = 0; k < 3 * N; k++)
+        check_state_at(&f, n[popi_rng_below(&rng, N)], all_ops, n_ops, seed);
+    popi_store_node_t *a = n[N - 1], *b = n[N - 2];
+    for (int k = 0; k < 6; k++)
+        check_state_at(&f, k % 2 ? a : b, all_ops, n_ops, seed);
+    popi_store_stats(f.s, &st1);
+    ck_assert_uint_gt(st1.n_cursor_moves - st0.n_cursor_moves, 3 * N);
+    /* Back to the empty state and up again. */
+    popi_utxo_view_t view;
+    ck_assert_int_eq(popi_store_view_at(f.s, NULL, &view), POPI_OK);
+    popi_store_stats(f.s, &st1);
+    ck_assert_uint_eq(st1.n_utxos, 0);
+    check_state_at(&f, a, all_ops, n_ops, seed);
+    popi_rng_destroy(&rng);
+    popi_store_free(f.s);
+}
+END_TEST
+
+/* Extending the best tip moves the state by one block replay per block. */
 START_TEST(test_cursor_cost_along_tip)
 {
     sfx_t f;
@@ -735,8 +986,11 @@ START_TEST(test_memory_accounting)
 #endif
     ck_assert_uint_gt(st.n_tx, 40 * 20);
     ck_assert_uint_eq(st.n_blocks, 40);
-    ck_assert_uint_eq(st.bytes_total, st.bytes_blocks + st.bytes_nodes + st.bytes_deltas +
-                                          st.bytes_index + st.bytes_state);
+    ck_assert_uint_eq(st.bytes_total,
+                      st.bytes_blocks + st.bytes_nodes + st.bytes_index + st.bytes_state);
+    /* No per-block state: the UTXO set holds the unspent outputs, nothing else grows with the
+     * number of outputs spent. */
+    ck_assert_uint_eq(st.bytes_nodes, st.n_blocks * sizeof(popi_store_node_t));
     popi_store_free(f.s);
 }
 END_TEST
@@ -754,6 +1008,7 @@ int main(void)
     tcase_add_test(tc, test_ancestors);
     tcase_add_test(tc, test_state_at_blocks);
     tcase_add_test(tc, test_cursor_cost_along_tip);
+    tcase_add_test(tc, test_cursor_replay_across_forks);
     tcase_add_test(tc, test_balance_utxos_find_cost);
     tcase_add_test(tc, test_utxoset_against_naive);
     tcase_add_test(tc, test_check_tx_messages);

@@ -9,9 +9,9 @@
  * known iff it is an ancestor of the tip (skip-pointer query, O(log depth)) or in the side set.
  * Invariants: every known block is VALID in the store; the tip has the greatest chain_weight of
  * all known blocks, and among equals the one this view knew first; orphans are blocks whose
- * parent this view does not know. Blocks, verdicts and deltas live in the store (store.h) and are
+ * parent this view does not know. Blocks and verdicts live in the store (store.h) and are
  * computed once per run; a view only points at them. Reorganisation = the store's state moves
- * through the fork point (undo deltas, apply deltas) and the attached mempool is rebuilt
+ * through the fork point (blocks undone, blocks applied) and the attached mempool is rebuilt
  * (mempool.h). Nakamoto 2008; Bitcoin's ActivateBestChain.
  */
 #ifndef POPI_CHAIN_H

@@ -199,6 +199,16 @@ typedef struct {
 } popi_ledger_context_t;
 
 /**
+ * The UTXO record of output @p out_index of @p tx in a block at @p height: amount, owner, height
+ * and the coinbase flag (subject to coinbase maturity). The flag is set for coinbase outputs,
+ * except the genesis premine (outputs 2.. of a height-0 coinbase when rules->genesis_premine > 0),
+ * which are ordinary coins spendable at once. The one place this rule lives: the validator and the
+ * block store (which rebuilds records from blocks) both call it. @p out_index < tx->n_out. O(1).
+ */
+void popi_ledger_output_utxo(const popi_ledger_rules_t *rules, const popi_tx_t *tx, uint64_t height,
+                             uint32_t out_index, popi_utxo_t *out);
+
+/**
  * Block subsidy at @p height: @p initial >> (height / halving_interval), 0 once 64 halvings have
  * passed; @p halving_interval == 0 means no halving. Exact integer arithmetic (Bitcoin's
  * GetBlockSubsidy with initial = 50 coins and interval = 210000).

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * store.h - the shared block store of a run: every block once, interned by hash, with its place
- * in the block tree, cumulative weight, memoised verdict and UTXO delta from its parent (computed
- * once), plus the UTXO state "at any block" for chain views, mempools and wallets.
+ * in the block tree, cumulative weight, memoised verdict and memoised validation cost, plus the
+ * UTXO state "at any block" for chain views, mempools and wallets.
  *
  * Central structure: popi_store_node_t, one per block, never moved. Invariants: parent is the
  * node whose hash is block->hdr.prev (NULL for a zero prev or while that block is missing);
  * depth = parent->depth + 1; chain_weight = parent->chain_weight + weight; a VALID node's parent
- * is VALID; INVALID_PARENT spreads to every descendant. State is not stored per block: one
- * materialised UTXO set sits at a "cursor" block and moves by undoing/applying deltas through
- * the fork point (Bitcoin's DisconnectTip/ConnectTip), so following the best tip costs one delta
- * per block; ancestor queries use Bitcoin's skip pointers, O(log depth).
+ * is VALID; INVALID_PARENT spreads to every descendant. State is not stored per block, not even
+ * as a delta: one materialised UTXO set sits at a "cursor" block and moves through the fork point
+ * by replaying blocks (Bitcoin's DisconnectTip/ConnectTip): applying a block spends its inputs
+ * and adds its outputs, transaction by transaction; undoing it reverses that, taking the records
+ * of the outputs it spent back from the (immutable) blocks that created them through the txid
+ * index. Following the best tip costs one block replay per block; ancestor queries use Bitcoin's
+ * skip pointers, O(log depth).
  * Single-threaded: one store belongs to one run (one thread).
  */
 #ifndef POPI_STORE_H
@@ -26,7 +29,7 @@ extern "C" {
 /** Validation status of a stored block. */
 typedef enum {
     POPI_STORE_UNCHECKED = 0,     /**< not validated yet */
-    POPI_STORE_VALID = 1,         /**< valid; delta filled */
+    POPI_STORE_VALID = 1,         /**< valid: the cursor may pass it */
     POPI_STORE_INVALID = 2,       /**< breaks a rule itself (the verdict says which) */
     POPI_STORE_INVALID_PARENT = 3 /**< an ancestor is invalid; never validated itself */
 } popi_store_status_t;
@@ -86,7 +89,9 @@ typedef struct popi_store_node {
     uint32_t n_sig_checks;     /**< Ed25519 verifications the validation needed */
     uint32_t n_validations;    /**< times the validator ran on this block (1 once checked) */
     char *message;             /**< verdict message when invalid (NULL otherwise) */
-    popi_ledger_delta_t delta; /**< state change from the parent (VALID only) */
+    /* validation cost memoised at interning (popi_store_cost) */
+    uint32_t cost_inputs, cost_outputs; /**< inputs and outputs of all transactions */
+    uint64_t cost_hash_bytes;           /**< as popi_store_cost_t.hash_bytes */
 } popi_store_node_t;
 
 typedef struct popi_store popi_store_t;
@@ -154,7 +159,8 @@ typedef struct {
                                 SHA-256d of L bytes counts L + 32) */
 } popi_store_cost_t;
 
-/** The cost of validating @p n (from its memoised verdict and the block). O(n_tx). */
+/** The cost of validating @p n (from its memoised verdict and sums memoised when the block was
+ *  interned). O(1). */
 void popi_store_cost(const popi_store_node_t *n, popi_store_cost_t *c);
 
 /* ---- the block tree ---- */
@@ -175,8 +181,9 @@ popi_store_node_t *popi_store_fork_point(popi_store_node_t *a, popi_store_node_t
  * @p view with a UTXO view of it: UNSPENT (with the record), SPENT (created by a transaction of
  * a block on n's chain, up to n, and spent since) or UNKNOWN. The view is valid until the next
  * call that moves the cursor (view_at, validate, balance, utxos_of, and the mempool and chain
- * functions built on them). @return POPI_ESTATE if @p n is not VALID. O(blocks between the
- * old and new position × their deltas).
+ * functions built on them). @return POPI_ESTATE if @p n is not VALID. O(inputs + outputs of the
+ * blocks between the old and new position), plus one txid-index query (O(log depth)) per input
+ * of each block undone.
  */
 popi_err_t popi_store_view_at(popi_store_t *s, popi_store_node_t *n, popi_utxo_view_t *view);
 
@@ -218,11 +225,10 @@ bool popi_store_find_tx(const popi_store_t *s, const popi_hash_t *txid,
 typedef struct {
     size_t n_blocks, n_tx, n_inputs, n_outputs;
     size_t n_validations;  /**< validator runs (each block at most once, TIME_TOO_NEW aside) */
-    size_t n_cursor_moves; /**< deltas applied or undone by the materialised state */
+    size_t n_cursor_moves; /**< blocks applied or undone by the materialised state */
     size_t n_utxos;        /**< outputs in the materialised state */
     size_t bytes_blocks;   /**< popi_block_t, proofs, transaction structs, inputs, outputs */
     size_t bytes_nodes;    /**< popi_store_node_t and verdict messages */
-    size_t bytes_deltas;   /**< delta arrays */
     size_t bytes_index;    /**< hash → node table, txid index, orphan list */
     size_t bytes_state;    /**< materialised UTXO set and owner balances */
     size_t bytes_total;

@@ -8,7 +8,7 @@
  * popi_utxoset_t: open addressing with linear probing and backward-shift deletion, so there are
  * no tombstones. Invariant: every stored outpoint appears once; a slot is empty iff its
  * op.index == UINT32_MAX (real output indices are < POPI_TX_MAX_OUTPUTS); the load factor stays
- * <= 1/2. Each entry carries a 32-bit "mark" that owners use freely; the view interface reads
+ * <= 3/4. Each entry carries a 32-bit "mark" that owners use freely; the view interface reads
  * mark == 0 as unspent and mark != 0 as spent, so a set can keep spent outputs as history.
  * Not thread-safe for writes; concurrent reads are fine.
  */
@@ -48,7 +48,7 @@ popi_utxoset_entry_t *popi_utxoset_find(const popi_utxoset_t *s, const popi_outp
 /**
  * Insert @p op with @p utxo and @p mark. Returns false (and changes nothing) if @p op is already
  * present. @p op->index must be < UINT32_MAX (asserted: no output can have that index).
- * Amortised O(1); grows the table (doubling) to keep the load <= 1/2.
+ * Amortised O(1); grows the table (doubling) to keep the load <= 3/4.
  */
 bool popi_utxoset_insert(popi_utxoset_t *s, const popi_outpoint_t *op, const popi_utxo_t *utxo,
                          uint32_t mark);
@@ -77,7 +77,7 @@ void popi_utxoset_view(const popi_utxoset_t *s, popi_utxo_view_t *view);
  * Index from a transaction id to one or more 64-bit values (the same txid can be recorded several
  * times, e.g. one transaction included in two competing blocks). Records are never removed.
  * Invariant: records of one txid form a list, newest first; heads sit in an open-addressing table
- * with load <= 1/2.
+ * with load <= 3/4.
  */
 typedef struct {
     struct popi_txindex_rec *recs; /**< records, 1-based ids (id - 1 is the array index) */
