@@ -190,6 +190,7 @@ static double median_of(double *v, size_t n)
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+/* The chain's summary (needs the store). */
 static void analyse(popi_netrun_keep_t *k, popi_netrun_summary_t *sum)
 {
     size_t nb;
@@ -250,6 +251,13 @@ static void analyse(popi_netrun_keep_t *k, popi_netrun_summary_t *sum)
     sum->txs_rejected = st->txs_rejected;
     sum->proofs_verified = st->proofs_verified;
     sum->proofs_failed = st->proofs_failed;
+    sum->reorgs = st->reorgs;
+    sum->des_events = k->des.n_executed;
+}
+
+/* The payments' summary (after popi_p2p_release if the run is not kept: the rows are built). */
+static void analyse_txs(popi_netrun_keep_t *k, popi_netrun_summary_t *sum)
+{
     size_t ntx;
     const popi_p2p_tx_t *tr = popi_p2p_txs(k->p2p, &ntx);
     double *lat = popi_xmalloc((ntx ? ntx : 1) * sizeof *lat);
@@ -258,8 +266,6 @@ static void analyse(popi_netrun_keep_t *k, popi_netrun_summary_t *sum)
         if (!isnan(tr[i].latency_s)) lat[nl++] = tr[i].latency_s;
     sum->median_confirm_s = median_of(lat, nl);
     free(lat);
-    sum->reorgs = st->reorgs;
-    sum->des_events = k->des.n_executed;
 }
 
 /* ---- record ---- */
@@ -467,7 +473,10 @@ popi_err_t popi_netrun_execute(const popi_scenario_t *s, const popi_run_opts_t *
     sum->wall_s = popi_run_clock_s(CLOCK_MONOTONIC) - w0;
     sum->cpu_s = popi_run_clock_s(CLOCK_PROCESS_CPUTIME_ID) - c0;
     sum->peak_rss_kb = popi_run_peak_rss_kb();
-    /* record */
+    /* without a caller keeping the run, the ledger goes before the payment rows are built and
+     * the output written (lower peak memory) */
+    if (!keep) popi_p2p_release(k->p2p);
+    analyse_txs(k, sum);
     *fail = POPI_RUN_FAIL_OUTPUT;
     if (opts->out_path && (rc = record(k, &h, rows, sum))) goto out;
     *fail = POPI_RUN_FAIL_NONE;

@@ -113,7 +113,13 @@ struct popi_p2p {
     popi_p2p_stats_t st;
     /* transactions: the run-wide table (every payment once), per-node mempools, and the
      * shared lists of transaction ids that INV / GETTX / TX messages carry (refcounted) */
-    popi_p2p_tx_t *txs;
+    struct txrec { /* one payment while the run goes; popi_p2p_txs expands it */
+        uint32_t origin, payee, size, reached;
+        uint32_t height1; /* height of the best-chain block holding it + 1 (0: none) */
+    } *txs;
+    double *tx_proof;      /* per payment, light payee's proof time (NULL without light nodes) */
+    bool any_light;
+    popi_p2p_tx_t *tx_out; /* the expanded rows (popi_p2p_txs), built once after finish */
     popi_tx_t *tx_objs;  /* the signed payments, same index */
     popi_pubkey_t *pks;  /* wallet key of every node (transaction workload only) */
     uint8_t **txst; /* per transaction, one state byte per node */
@@ -627,6 +633,7 @@ static uint32_t tx_row_new(popi_p2p_t *p, popi_time_t now, uint32_t origin, uint
     if (p->n_txs == p->cap_txs) { /* sized at creation for the expected count; rarely grows */
         p->cap_txs = p->cap_txs ? p->cap_txs + p->cap_txs / 2 : 64;
         p->txs = popi_xrealloc(p->txs, p->cap_txs * sizeof *p->txs);
+        if (p->any_light) p->tx_proof = popi_xrealloc(p->tx_proof, p->cap_txs * sizeof *p->tx_proof);
         p->txids = popi_xrealloc(p->txids, p->cap_txs * sizeof *p->txids);
         p->tx_t0 = popi_xrealloc(p->tx_t0, p->cap_txs * sizeof *p->tx_t0);
         if (!p->flood) {
@@ -635,9 +642,8 @@ static uint32_t tx_row_new(popi_p2p_t *p, popi_time_t now, uint32_t origin, uint
         }
     }
     uint32_t ix = (uint32_t)p->n_txs++;
-    p->txs[ix] = (popi_p2p_tx_t){.t_created_s = popi_time_to_s(now), .t_confirmed_s = NAN,
-                                 .latency_s = NAN, .height = -1, .origin = origin, .payee = payee,
-                                 .size = size, .reached = 1, .t_proof_s = NAN};
+    p->txs[ix] = (struct txrec){.origin = origin, .payee = payee, .size = size, .reached = 1};
+    if (p->tx_proof) p->tx_proof[ix] = NAN;
     p->tx_t0[ix] = now;
     memset(&p->txids[ix], 0, sizeof p->txids[ix]);
     return ix;
@@ -657,7 +663,7 @@ static void txmap_put(popi_p2p_t *p, uint32_t ix)
 {
     if (2 * (size_t)p->n_txs > p->cap_txmap) { /* rebuild from every signed payment */
         size_t cap = p->cap_txmap ? p->cap_txmap : 1024;
-        while (cap < 4 * (size_t)p->n_txs) cap *= 2;
+        while (cap < 2 * (size_t)p->n_txs + 2) cap *= 2;
         free(p->txmap);
         p->txmap = popi_xcalloc(cap, sizeof *p->txmap);
         p->cap_txmap = cap;
@@ -1010,7 +1016,7 @@ static void check_proofs(popi_p2p_t *p, uint32_t w, uint32_t k, popi_time_t now)
         }
         p->st.proofs_verified++;
         uint32_t ix = txmap_get(p, &b->tx[t].txid);
-        if (ix != UINT32_MAX && isnan(p->txs[ix].t_proof_s)) p->txs[ix].t_proof_s = popi_time_to_s(now);
+        if (ix != UINT32_MAX && p->tx_proof && isnan(p->tx_proof[ix])) p->tx_proof[ix] = popi_time_to_s(now);
     }
     free(leaves);
 }
@@ -1307,6 +1313,7 @@ popi_err_t popi_p2p_create(const popi_p2p_config_t *cfg, popi_net_t *net, popi_d
     uint64_t premine = (uint64_t)llround(s->tx.premine_coins * 1e8);
     uint32_t n_full = 0;
     for (uint32_t v = 0; v < p->n; v++) n_full += !p->nodes[v].light;
+    p->any_light = n_full < p->n;
     /* the flood relay's cache holds what the pool and the next blocks need; a flush only costs
      * a second verification of a few signatures */
     if (workload) sc.rules.sig_cache = p->sigcache = popi_sigcache_create(p->flood ? 100000 : 0);
@@ -1320,6 +1327,7 @@ popi_err_t popi_p2p_create(const popi_p2p_config_t *cfg, popi_net_t *net, popi_d
             size_t cap = (size_t)(mean + 5 * sqrt(mean)) + 64;
             p->cap_txs = cap;
             p->txs = popi_xmalloc(cap * sizeof *p->txs);
+            if (p->any_light) p->tx_proof = popi_xmalloc(cap * sizeof *p->tx_proof);
             p->txids = popi_xmalloc(cap * sizeof *p->txids);
             p->tx_t0 = popi_xmalloc(cap * sizeof *p->tx_t0);
             if (!p->flood) {
@@ -1446,6 +1454,8 @@ void popi_p2p_free(popi_p2p_t *p)
         free(p->txst[k]);
     }
     free(p->txs);
+    free(p->tx_proof);
+    free(p->tx_out);
     free(p->tx_objs);
     free(p->txst);
     for (size_t k = 0; k < p->n_batches; k++) free(p->batches[k].ix);
@@ -1531,15 +1541,12 @@ void popi_p2p_finish(popi_p2p_t *p, popi_time_t t_end)
             for (uint32_t t = 1; t < b->n_tx; t++) {
                 uint32_t ix = txmap_get(p, &b->tx[t].txid);
                 if (ix == UINT32_MAX) continue;
-                popi_p2p_tx_t *r = &p->txs[ix];
-                r->t_confirmed_s = popi_time_to_s(b->hdr.time);
-                r->latency_s = r->t_confirmed_s - r->t_created_s;
-                r->height = (int64_t)b->hdr.height;
+                p->txs[ix].height1 = (uint32_t)b->hdr.height + 1;
             }
         }
         if (p->flood) flood_account(p, t_end);
         p->st.txs_confirmed = 0;
-        for (size_t k = 0; k < p->n_txs; k++) p->st.txs_confirmed += !isnan(p->txs[k].t_confirmed_s);
+        for (size_t k = 0; k < p->n_txs; k++) p->st.txs_confirmed += p->txs[k].height1 != 0;
     }
     free(p->rows);
     p->rows = popi_xcalloc(p->n_blocks ? p->n_blocks : 1, sizeof *p->rows);
@@ -1584,10 +1591,35 @@ const popi_p2p_block_t *popi_p2p_blocks(const popi_p2p_t *p, size_t *n)
 
 const popi_p2p_stats_t *popi_p2p_stats(const popi_p2p_t *p) { return &p->st; }
 
-const popi_p2p_tx_t *popi_p2p_txs(const popi_p2p_t *p, size_t *n)
+const popi_p2p_tx_t *popi_p2p_txs(popi_p2p_t *p, size_t *n)
 {
+    POPI_ASSERT(p->rows != NULL); /* finished */
     *n = p->n_txs;
-    return p->txs;
+    if (p->tx_out || !p->n_txs) return p->tx_out;
+    /* header time of the best-chain block at each height */
+    uint64_t top = 0;
+    for (size_t k = 0; k < p->n_blocks; k++)
+        if (p->rows[k].main && p->rows[k].height > top) top = p->rows[k].height;
+    double *t_at = popi_xmalloc((top + 1) * sizeof *t_at);
+    for (size_t k = 0; k < p->n_blocks; k++)
+        if (p->rows[k].main) t_at[p->rows[k].height] = p->rows[k].time_s;
+    p->tx_out = popi_xmalloc(p->n_txs * sizeof *p->tx_out);
+    for (size_t ix = 0; ix < p->n_txs; ix++) {
+        const struct txrec *r = &p->txs[ix];
+        popi_p2p_tx_t *o = &p->tx_out[ix];
+        memset(o, 0, sizeof *o); /* padding too: rows are compared and written byte for byte */
+        o->t_created_s = popi_time_to_s(p->tx_t0[ix]);
+        o->height = r->height1 ? (int64_t)r->height1 - 1 : -1;
+        o->t_confirmed_s = r->height1 ? t_at[r->height1 - 1] : NAN;
+        o->latency_s = o->t_confirmed_s - o->t_created_s;
+        o->origin = r->origin;
+        o->payee = r->payee;
+        o->size = r->size;
+        o->reached = r->reached;
+        o->t_proof_s = p->tx_proof ? p->tx_proof[ix] : NAN;
+    }
+    free(t_at);
+    return p->tx_out;
 }
 
 popi_p2p_node_row_t *popi_p2p_node_rows(popi_p2p_t *p, popi_time_t t_end)
@@ -1624,6 +1656,37 @@ popi_p2p_node_row_t *popi_p2p_node_rows(popi_p2p_t *p, popi_time_t t_end)
 }
 
 const popi_net_flood_t *popi_p2p_flood(const popi_p2p_t *p) { return p->fl; }
+
+void popi_p2p_release(popi_p2p_t *p)
+{
+    POPI_ASSERT(p->rows != NULL); /* finished */
+    for (uint32_t v = 0; v < p->n; v++) {
+        popi_chain_destroy(&p->chains[v]);
+        popi_mempool_free(p->mempools ? p->mempools[v] : NULL);
+        if (p->mempools) p->mempools[v] = NULL;
+    }
+    popi_mempool_free(p->pool);
+    p->pool = NULL;
+    popi_net_flood_free(p->fl);
+    p->fl = NULL;
+    for (size_t k = 0; k < p->n_blocks; k++) {
+        free(p->blocks[k].state);
+        free(p->blocks[k].known);
+        free(p->blocks[k].fallback);
+        p->blocks[k].state = NULL;
+        p->blocks[k].known = NULL;
+        p->blocks[k].fallback = NULL;
+        p->blocks[k].sn = NULL;
+    }
+    free(p->txmap);
+    p->txmap = NULL;
+    p->cap_txmap = 0;
+    p->best = NULL;
+    popi_store_free(p->store); /* after the views and pools that borrow it */
+    p->store = NULL;
+    popi_sigcache_free(p->sigcache);
+    p->sigcache = NULL;
+}
 
 size_t popi_p2p_bytes(const popi_p2p_t *p)
 {

@@ -226,8 +226,17 @@ const popi_p2p_block_t *popi_p2p_blocks(const popi_p2p_t *p, size_t *n);
 /** Per-node rows (call after popi_p2p_finish; caller frees). */
 popi_p2p_node_row_t *popi_p2p_node_rows(popi_p2p_t *p, popi_time_t t_end);
 const popi_p2p_stats_t *popi_p2p_stats(const popi_p2p_t *p);
-/** The payments in creation order, confirmation filled by popi_p2p_finish. */
-const popi_p2p_tx_t *popi_p2p_txs(const popi_p2p_t *p, size_t *n);
+/** The payments in creation order (after popi_p2p_finish: the rows are built at the first call,
+ * from a compact record per payment kept while the run goes). */
+const popi_p2p_tx_t *popi_p2p_txs(popi_p2p_t *p, size_t *n);
+/**
+ * After popi_p2p_finish and popi_p2p_node_rows: free what the results do not need (the store
+ * with every block, the views, mempools and pool, the flood delays, the signature cache), so that
+ * writing the output does not add to the run's peak memory. Afterwards only popi_p2p_blocks,
+ * popi_p2p_txs, popi_p2p_stats, popi_p2p_n_nodes and popi_p2p_free may be called.
+ */
+void popi_p2p_release(popi_p2p_t *p);
+
 /** The flood relay's delays (tx.relay = flood), NULL otherwise. */
 const popi_net_flood_t *popi_p2p_flood(const popi_p2p_t *p);
 /** Bytes held by nodes, block records and message pool (not the store). */
