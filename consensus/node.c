@@ -18,6 +18,8 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
+#include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,9 +147,17 @@ struct popi_p2p {
     popi_outpoint_t *coin; /* per node: the output its next payment spends ... */
     uint64_t *coin_amt;    /* ... its amount (0: nothing left to pay with) ... */
     uint32_t *coin_pend;   /* ... and, while the payment that pays it is pending, its slot + 1 */
-    popi_tx_t *pend;       /* built, not yet signed (payment index in pend_ix) */
-    uint32_t *pend_ix;
+    struct pitem **pend;   /* built, waiting for the next flush (signer.mu guards the array) */
     size_t n_pend, cap_pend;
+    struct signer {        /* background signing threads (--threads − 1; none with one thread) */
+        pthread_mutex_t mu;
+        pthread_cond_t work, done;
+        pthread_t *th;
+        int n_th;
+        bool quit;
+        size_t next; /* no unclaimed item before this slot */
+        size_t busy; /* items claimed and not finished */
+    } sg;
     popi_store_node_t *best;
     double inv_b, getdata_b, overhead_b;
     double dw_cap_s; /* a node's uninformed time per block is counted up to this (s) */
@@ -684,6 +694,113 @@ static uint32_t txmap_get(const popi_p2p_t *p, const popi_hash_t *txid)
 
 /* ---- flood relay ---- */
 
+/* A payment waiting for its signature: built by the event loop, then signed, sealed and checked
+ * by whichever thread claims it first (a background signer, or the event loop at a flush or when
+ * the payer pays again). The work is a pure function of the item: the thread that does it
+ * changes nothing. Items live on the heap so the slot array may grow while a signer works. */
+typedef struct pitem {
+    popi_tx_t tx;
+    uint32_t ix, origin;          /* payment index, payer */
+    uint8_t state;                /* 0 waiting, 1 claimed, 2 done (under signer.mu) */
+    popi_sigcache_checked_t chk;  /* the signature's verdict (state 2) */
+} pitem_t;
+
+static void pitem_work(const popi_p2p_t *p, pitem_t *it)
+{
+    if (!it->tx.sealed) {
+        popi_tx_sign_all(&it->tx, &p->kps[it->origin]);
+        popi_tx_seal(&it->tx);
+    }
+    popi_hash_t dig;
+    popi_tx_sighash(&it->tx, &dig);
+    popi_sigcache_check(&it->tx.in[0].sig, &dig, &p->pks[it->origin], &it->chk);
+}
+
+/* The first waiting item, claimed (state 1), or NULL. Under signer.mu. */
+static pitem_t *pitem_claim(popi_p2p_t *p)
+{
+    struct signer *g = &p->sg;
+    while (g->next < p->n_pend && p->pend[g->next]->state != 0) g->next++;
+    if (g->next == p->n_pend) return NULL;
+    pitem_t *it = p->pend[g->next++];
+    it->state = 1;
+    g->busy++;
+    return it;
+}
+
+/* Do claimed item @p it outside the lock and mark it done. */
+static void pitem_run(popi_p2p_t *p, pitem_t *it)
+{
+    pitem_work(p, it);
+    pthread_mutex_lock(&p->sg.mu);
+    it->state = 2;
+    p->sg.busy--;
+    pthread_cond_broadcast(&p->sg.done);
+    pthread_mutex_unlock(&p->sg.mu);
+}
+
+static void *signer_main(void *arg)
+{
+    popi_p2p_t *p = arg;
+    pthread_mutex_lock(&p->sg.mu);
+    while (!p->sg.quit) {
+        pitem_t *it = pitem_claim(p);
+        if (!it) {
+            pthread_cond_wait(&p->sg.work, &p->sg.mu);
+            continue;
+        }
+        pthread_mutex_unlock(&p->sg.mu);
+        pitem_run(p, it);
+        pthread_mutex_lock(&p->sg.mu);
+    }
+    pthread_mutex_unlock(&p->sg.mu);
+    return NULL;
+}
+
+/* Start threads − 1 signers (OpenMP's thread count: --threads). Without threads, the event loop
+ * signs everything itself at the flushes, with the same results. */
+static void signer_start(popi_p2p_t *p)
+{
+    pthread_mutex_init(&p->sg.mu, NULL);
+    pthread_cond_init(&p->sg.work, NULL);
+    pthread_cond_init(&p->sg.done, NULL);
+    int n = omp_get_max_threads() - 1;
+    if (n <= 0) return;
+    p->sg.th = popi_xcalloc((size_t)n, sizeof *p->sg.th);
+    for (int k = 0; k < n; k++)
+        if (pthread_create(&p->sg.th[k], NULL, signer_main, p) == 0) p->sg.n_th++;
+}
+
+static void signer_stop(popi_p2p_t *p)
+{
+    pthread_mutex_lock(&p->sg.mu);
+    p->sg.quit = true;
+    pthread_cond_broadcast(&p->sg.work);
+    pthread_mutex_unlock(&p->sg.mu);
+    for (int k = 0; k < p->sg.n_th; k++) pthread_join(p->sg.th[k], NULL);
+    free(p->sg.th);
+    p->sg.th = NULL;
+    p->sg.n_th = 0;
+    pthread_cond_destroy(&p->sg.work);
+    pthread_cond_destroy(&p->sg.done);
+    pthread_mutex_destroy(&p->sg.mu);
+}
+
+/* Item @p it done, by this thread if nobody has claimed it yet, else by waiting for its signer. */
+static void pitem_finish(popi_p2p_t *p, pitem_t *it)
+{
+    pthread_mutex_lock(&p->sg.mu);
+    if (it->state == 0) {
+        it->state = 1;
+        p->sg.busy++;
+        pthread_mutex_unlock(&p->sg.mu);
+        pitem_run(p, it);
+        return;
+    }
+    while (it->state != 2) pthread_cond_wait(&p->sg.done, &p->sg.mu);
+    pthread_mutex_unlock(&p->sg.mu);
+}
+
 /* Sign the built payments (all threads), check their signatures through the run-wide cache
  * (all threads), then, in creation order, record their txids, move each payer's coin to its
  * change and offer them to the run-wide pool. Signatures are deterministic (Ed25519), so the
@@ -694,38 +811,36 @@ static void flood_flush(popi_p2p_t *p)
 {
     size_t n = p->n_pend;
     if (!n) return;
-    popi_sigcache_checked_t *chk = popi_xmalloc(n * sizeof *chk);
-    long nn = (long)n;
-#pragma omp parallel for schedule(static) if (nn > 4)
-    for (long i = 0; i < nn; i++) {
-        popi_tx_t *tx = &p->pend[i];
-        uint32_t v = p->txs[p->pend_ix[i]].origin;
-        if (!tx->sealed) { /* (a payer's next payment may have needed it signed already) */
-            popi_tx_sign_all(tx, &p->kps[v]);
-            popi_tx_seal(tx);
-        }
-        popi_hash_t dig;
-        popi_tx_sighash(tx, &dig);
-        popi_sigcache_check(&tx->in[0].sig, &dig, &p->pks[v], &chk[i]);
+    /* help the signers until nothing is left to claim, then wait for the ones in flight */
+    pthread_mutex_lock(&p->sg.mu);
+    for (pitem_t *it; (it = pitem_claim(p));) {
+        pthread_mutex_unlock(&p->sg.mu);
+        pitem_run(p, it);
+        pthread_mutex_lock(&p->sg.mu);
     }
+    while (p->sg.busy) pthread_cond_wait(&p->sg.done, &p->sg.mu);
+    pthread_mutex_unlock(&p->sg.mu);
     for (size_t i = 0; i < n; i++) { /* in creation order: the same cache for any thread count */
-        popi_tx_t *tx = &p->pend[i];
-        uint32_t ix = p->pend_ix[i], v = p->txs[ix].origin;
-        bool ok = popi_sigcache_add(p->sigcache, &chk[i]);
+        pitem_t *it = p->pend[i];
+        uint32_t ix = it->ix, v = it->origin;
+        bool ok = popi_sigcache_add(p->sigcache, &it->chk);
         POPI_ASSERT(ok); /* our own signature */
-        p->txids[ix] = tx->txid;
+        p->txids[ix] = it->tx.txid;
         txmap_put(p, ix);
         if (p->coin_pend[v] == i + 1) {
             p->coin_pend[v] = 0;
-            if (p->coin_amt[v]) p->coin[v] = (popi_outpoint_t){tx->txid, 1};
+            if (p->coin_amt[v]) p->coin[v] = (popi_outpoint_t){it->tx.txid, 1};
         }
         popi_mempool_result_t res;
-        if (popi_mempool_add(p->pool, tx, &res) != POPI_OK || res.outcome != POPI_MEMPOOL_ACCEPTED)
+        if (popi_mempool_add(p->pool, &it->tx, &res) != POPI_OK || res.outcome != POPI_MEMPOOL_ACCEPTED)
             p->st.txs_rejected++;
-        popi_tx_destroy(tx);
+        popi_tx_destroy(&it->tx);
+        free(it);
     }
+    pthread_mutex_lock(&p->sg.mu);
     p->n_pend = 0;
-    free(chk);
+    p->sg.next = 0;
+    pthread_mutex_unlock(&p->sg.mu);
 }
 
 /* One payment by a random node from its coin to a random other node: built now, signed at the
@@ -736,26 +851,25 @@ static bool flood_pay(popi_p2p_t *p, popi_time_t now, uint64_t amount, uint64_t 
     uint32_t to = (uint32_t)gsl_rng_uniform_int(p->rng.g, p->n - 1);
     if (to >= v) to++;
     if (p->coin_amt[v] < amount + fee) return false;
-    if (p->coin_pend[v]) { /* its coin is the change of a pending payment: sign that one now */
-        popi_tx_t *prev = &p->pend[p->coin_pend[v] - 1];
-        popi_tx_sign_all(prev, &p->kps[v]);
-        popi_tx_seal(prev);
-        p->coin[v] = (popi_outpoint_t){prev->txid, 1};
+    if (p->coin_pend[v]) { /* its coin is the change of a pending payment: that one first */
+        pitem_t *prev = p->pend[p->coin_pend[v] - 1];
+        pitem_finish(p, prev);
+        p->coin[v] = (popi_outpoint_t){prev->tx.txid, 1};
         p->coin_pend[v] = 0;
     }
     uint64_t change = p->coin_amt[v] - amount - fee;
-    if (p->n_pend == p->cap_pend) { /* the two arrays grow together */
-        p->cap_pend = p->cap_pend ? 2 * p->cap_pend : 64;
-        p->pend = popi_xrealloc(p->pend, p->cap_pend * sizeof *p->pend);
-        p->pend_ix = popi_xrealloc(p->pend_ix, p->cap_pend * sizeof *p->pend_ix);
-    }
-    popi_tx_t *tx = &p->pend[p->n_pend];
-    popi_tx_init(tx, 1, change ? 2 : 1, 0);
-    tx->in[0].prev = p->coin[v];
-    tx->out[0] = (popi_txout_t){amount, p->pks[to]};
-    if (change) tx->out[1] = (popi_txout_t){change, p->pks[v]};
-    uint32_t ix = tx_row_new(p, now, v, to, (uint32_t)popi_tx_encoded_size(tx));
-    p->pend_ix[p->n_pend++] = ix;
+    pitem_t *it = popi_xcalloc(1, sizeof *it);
+    popi_tx_init(&it->tx, 1, change ? 2 : 1, 0);
+    it->tx.in[0].prev = p->coin[v];
+    it->tx.out[0] = (popi_txout_t){amount, p->pks[to]};
+    if (change) it->tx.out[1] = (popi_txout_t){change, p->pks[v]};
+    it->origin = v;
+    it->ix = tx_row_new(p, now, v, to, (uint32_t)popi_tx_encoded_size(&it->tx));
+    pthread_mutex_lock(&p->sg.mu); /* a signer may be reading the slot array */
+    POPI_GROW(p->pend, p->cap_pend, p->n_pend + 1);
+    p->pend[p->n_pend++] = it;
+    pthread_cond_signal(&p->sg.work);
+    pthread_mutex_unlock(&p->sg.mu);
     p->coin_amt[v] = change;
     p->coin_pend[v] = (uint32_t)p->n_pend;
     popi_energy_signatures(&p->nodes[v].meter, &p->energy, 1, 0);
@@ -1254,6 +1368,7 @@ popi_err_t popi_p2p_create(const popi_p2p_config_t *cfg, popi_net_t *net, popi_d
     popi_p2p_t *p = popi_xcalloc(1, sizeof *p);
     p->cfg = *cfg;
     p->flood = s->tx.relay == POPI_TX_RELAY_FLOOD;
+    if (p->flood) signer_start(p); /* (idle until the first payment) */
     p->net = net;
     p->des = des;
     p->seed = seed;
@@ -1438,9 +1553,12 @@ void popi_p2p_free(popi_p2p_t *p)
     if (p->kps)
         for (uint32_t v = 0; v < p->n; v++) popi_crypto_keypair_wipe(&p->kps[v]);
     free(p->kps);
-    for (size_t k = 0; k < p->n_pend; k++) popi_tx_destroy(&p->pend[k]);
+    if (p->flood) signer_stop(p);
+    for (size_t k = 0; k < p->n_pend; k++) {
+        popi_tx_destroy(&p->pend[k]->tx);
+        free(p->pend[k]);
+    }
     free(p->pend);
-    free(p->pend_ix);
     free(p->coin);
     free(p->coin_amt);
     free(p->coin_pend);
