@@ -169,6 +169,10 @@ typedef struct {
     size_t n_pc, cap_pc;
     uint32_t *act; /* agents with an event in the slice */
     size_t n_act, cap_act;
+    uint32_t *ends; /* agents whose leg ends in the slice (their queues are fetched first) */
+    size_t n_ends, cap_ends;
+    uint32_t *still; /* agents without an event: in their cell all slice long */
+    size_t n_still, cap_still;
     wsoa_t ws;
     /* unit disc: the one-piece intervals this thread found, by the slice of their end (they wait
      * there; a slot is swapped with `spare` once emitted) */
@@ -231,8 +235,6 @@ struct popi_contact_kinetic {
     uint32_t *pcell; /* per agent: its cell at the end of the last slice */
     leg_t *aleg;     /* per agent: its leg at the end of the last slice */
     double *next_ev; /* per agent: its next crossing or leg end, µs */
-    uint32_t *stamp; /* per agent: the last slice in which it had an event */
-    uint32_t slice_no;
     popi_time_t mob_until; /* mobility's legs cover up to here */
     tbuf_t *tb;
     const leg_t **legbase; /* [t < threads]: the slice's legs of thread t; [threads]: aleg */
@@ -343,7 +345,6 @@ popi_err_t popi_contact_kinetic_create(popi_contact_kinetic_t **out, const popi_
     for (uint32_t a = 0; a < e->n; a++) e->ag[a].leg_t0 = -1;
     e->aleg = popi_xcalloc(n1, sizeof *e->aleg);
     e->next_ev = popi_xcalloc(n1, sizeof *e->next_ev);
-    e->stamp = popi_xcalloc(n1, sizeof *e->stamp);
     e->pcell = popi_xmalloc(n1 * sizeof *e->pcell);
     memset(e->pcell, 0xff, n1 * sizeof *e->pcell);
     e->mob_until = -1;
@@ -366,7 +367,6 @@ void popi_contact_kinetic_free(popi_contact_kinetic_t *e)
     free(e->ag);
     free(e->aleg);
     free(e->next_ev);
-    free(e->stamp);
     free(e->pcell);
     if (e->tb)
         for (int t = 0; t < e->threads; t++) {
@@ -375,6 +375,8 @@ void popi_contact_kinetic_free(popi_contact_kinetic_t *e)
             free(e->tb[t].trig);
             free(e->tb[t].pc);
             free(e->tb[t].act);
+            free(e->tb[t].ends);
+            free(e->tb[t].still);
             wsoa_free(&e->tb[t].ws);
             for (int k = 0; k < RING; k++)
                 free(e->tb[t].dring[k].v);
@@ -512,13 +514,44 @@ static inline void walk_leg(const popi_contact_kinetic_t *e, agent_t *st, uint32
     if (ve > vs) push_visit(e, tb, vs, ve, lt, li, a, st);
 }
 
+/* Sort the agents of this thread's share of [0, n) into those with an event in the slice (and,
+ * among them, those whose leg ends in it) and those without, with no branch on either (a third
+ * of the agents have an event: a branch per agent was mispredicted every few agents). */
+static inline void list_agent(const popi_contact_kinetic_t *e, uint32_t a, popi_time_t T1, tbuf_t *tb)
+{
+    POPI_GROW(tb->act, tb->cap_act, tb->n_act + 1);
+    POPI_GROW(tb->ends, tb->cap_ends, tb->n_ends + 1);
+    POPI_GROW(tb->still, tb->cap_still, tb->n_still + 1);
+    bool ev = e->full | (e->next_ev[a] < (double)T1), ends = e->full | (e->aleg[a].t1 < T1);
+    tb->act[tb->n_act] = a;
+    tb->n_act += ev;
+    tb->ends[tb->n_ends] = a;
+    tb->n_ends += ev & ends;
+    tb->still[tb->n_still] = a;
+    tb->n_still += !ev;
+}
+
+/* Ask for the mobility queues of the listed agents whose leg ends in the slice: the agent pass
+ * reads their queue and legs, which nothing else keeps in the caches. All the header loads are
+ * issued before the first is used, then all the leg loads, so that the ~100 misses of a slice
+ * overlap rather than stall the pass one after another. */
+static void fetch_queues(const popi_contact_kinetic_t *e, const tbuf_t *tb)
+{
+    for (size_t k = 0; k < tb->n_ends; k++) __builtin_prefetch(&e->mob->q[tb->ends[k]]);
+    for (size_t k = 0; k < tb->n_ends; k++) {
+        const popi_legq_t *q = &e->mob->q[tb->ends[k]];
+        const char *p = (const char *)(q->legs + q->head); /* the followed leg and the next ones */
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + 64);
+        __builtin_prefetch(p + 128);
+    }
+}
+
+/* An agent with an event in the slice (listed by list_agent; the others stay in their cell all
+ * slice long). */
 static void agent_pass(popi_contact_kinetic_t *e, uint32_t a, popi_time_t T0, popi_time_t T1, tbuf_t *tb)
 {
-    if (!e->full && e->next_ev[a] >= (double)T1) return; /* no event: it stays in its cell list */
     agent_t *st = &e->ag[a];
-    e->stamp[a] = e->slice_no;
-    POPI_GROW(tb->act, tb->cap_act, tb->n_act + 1);
-    tb->act[tb->n_act++] = a;
     const uint32_t lt = tb->id;
     if (!e->full && e->aleg[a].t1 >= T1) { /* crossings only, on the leg it follows */
         walk_leg(e, st, a, &e->aleg[a], (uint32_t)e->threads, a, T0, T1, tb);
@@ -607,14 +640,14 @@ static void wsoa_free(wsoa_t *w)
  * the others, counting-sorted by cell. */
 static void build_index(popi_contact_kinetic_t *e)
 {
-    size_t nc = (size_t)e->gnx * (size_t)e->gny, still = e->n, nv;
+    size_t nc = (size_t)e->gnx * (size_t)e->gny, nv = 0;
     uint32_t *cs = e->cell_start;
-    const uint32_t now = e->slice_no;
     memset(cs, 0, (nc + 1) * sizeof *cs);
-    for (int t = 0; t < e->threads; t++) still -= e->tb[t].n_act;
-    nv = still;
-    if (still > 0)
-        for (uint32_t a = 0; a < e->n; a++) cs[e->pcell[a] + 1] += e->stamp[a] != now;
+    for (int t = 0; t < e->threads; t++) { /* the agents without an event, in agent order */
+        const tbuf_t *tb = &e->tb[t];
+        nv += tb->n_still;
+        for (size_t k = 0; k < tb->n_still; k++) cs[e->pcell[tb->still[k]] + 1]++;
+    }
     for (int t = 0; t < e->threads; t++) {
         const tbuf_t *tb = &e->tb[t];
         e->legbase[t] = tb->legs;
@@ -624,10 +657,13 @@ static void build_index(popi_contact_kinetic_t *e)
     for (size_t c = 0; c < nc; c++) cs[c + 1] += cs[c];
     vindex_reserve(&e->ix, nv);
     vindex_t *ix = &e->ix;
-    if (still > 0)
-        for (uint32_t a = 0; a < e->n; a++)
-            if (e->stamp[a] != now)
-                vindex_set(ix, cs[e->pcell[a]]++, -INFINITY, INFINITY, &e->aleg[a], a);
+    for (int t = 0; t < e->threads; t++) {
+        const tbuf_t *tb = &e->tb[t];
+        for (size_t k = 0; k < tb->n_still; k++) {
+            uint32_t a = tb->still[k];
+            vindex_set(ix, cs[e->pcell[a]]++, -INFINITY, INFINITY, &e->aleg[a], a);
+        }
+    }
     for (int t = 0; t < e->threads; t++) {
         const tbuf_t *tb = &e->tb[t];
         for (size_t q = 0; q < tb->n_vis; q++) {
@@ -1314,8 +1350,18 @@ static void chain_pieces(popi_contact_kinetic_t *e)
     const piece_t *cur = e->cur;
     size_t q = 0;
     while (q < n) {
-        /* the map is larger than the caches: ask for the slot of a pair a few entries ahead */
-        if (q + 8 < n) __builtin_prefetch(&e->map[map_hash(e, cur[e->kv[q + 8].idx].key)]);
+        /* the map and the records are larger than the caches: ask for the slot of a pair 16
+         * entries ahead, and 8 ahead for the record in that slot if it is the pair's */
+        if (q + 16 < n) __builtin_prefetch(&e->map[map_hash(e, cur[e->kv[q + 16].idx].key)]);
+        if (q + 8 < n && e->map_n) {
+            uint64_t k8 = cur[e->kv[q + 8].idx].key;
+            const mslot_t *m8 = &e->map[map_hash(e, k8)];
+            if (m8->key == k8 && m8->rec != NONE) {
+                const char *r8 = (const char *)&e->rec[m8->rec];
+                __builtin_prefetch(r8);
+                __builtin_prefetch(r8 + 64);
+            }
+        }
         uint64_t key = cur[e->kv[q].idx].key;
         size_t end = q + 1;
         while (end < n && cur[e->kv[end].idx].key == key) end++;
@@ -1371,6 +1417,7 @@ static void close_due(popi_contact_kinetic_t *e)
     w = 0;
     for (size_t k = 0; k < slot->n; k++) {
         endref_t x = slot->v[k];
+        if (k + 8 < slot->n) __builtin_prefetch(&e->rec[slot->v[k + 8].rec]); /* cold records */
         const rec_t *rc = &e->rec[x.rec];
         if (rc->gen != x.gen || rc->closing || rc->cal_g != x.g) continue; /* stale */
         if (x.g <= g && rc->due < e->T1) {
@@ -1584,23 +1631,22 @@ static void run_slice(popi_contact_kinetic_t *e, popi_time_t T0, popi_time_t T1)
     e->T0 = T0;
     e->T1 = T1;
     if (e->full) e->origin = T0;
-    if (++e->slice_no == 0) { /* after 2^32 slices: forget the old stamps */
-        memset(e->stamp, 0, (size_t)e->n * sizeof *e->stamp);
-        e->slice_no = 1;
-    }
     int nth = e->n >= e->grain_agents ? e->threads : 1;
     for (int t = nth; t < e->threads; t++) { /* idle buffers this slice */
         tbuf_t *tb = &e->tb[t];
-        tb->n_legs = tb->n_vis = tb->n_trig = tb->n_pc = tb->n_act = 0;
+        tb->n_legs = tb->n_vis = tb->n_trig = tb->n_pc = tb->n_act = tb->n_still = 0;
         tb->tested = tb->solved = 0;
     }
 #pragma omp parallel num_threads(nth)
     {
         tbuf_t *tb = &e->tb[omp_get_thread_num()];
-        tb->n_legs = tb->n_vis = tb->n_trig = tb->n_pc = tb->n_act = 0;
+        tb->n_legs = tb->n_vis = tb->n_trig = tb->n_pc = tb->n_act = tb->n_still = 0;
         tb->tested = tb->solved = 0;
-#pragma omp for schedule(static)
-        for (uint32_t a = 0; a < e->n; a++) agent_pass(e, a, T0, T1, tb);
+        tb->n_ends = 0;
+#pragma omp for schedule(static) nowait /* each thread then works on the agents it listed */
+        for (uint32_t a = 0; a < e->n; a++) list_agent(e, a, T1, tb);
+        fetch_queues(e, tb);
+        for (size_t k = 0; k < tb->n_act; k++) agent_pass(e, tb->act[k], T0, T1, tb);
     }
     build_index(e);
     const size_t nt = e->n_trigs;
