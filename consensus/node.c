@@ -1540,6 +1540,7 @@ fail:
 void popi_p2p_free(popi_p2p_t *p)
 {
     if (!p) return;
+    if (p->flood) signer_stop(p); /* first: a signer may be reading the keys */
     if (p->nodes)
         for (uint32_t v = 0; v < p->n; v++) {
             popi_chain_destroy(&p->chains[v]);
@@ -1553,7 +1554,6 @@ void popi_p2p_free(popi_p2p_t *p)
     if (p->kps)
         for (uint32_t v = 0; v < p->n; v++) popi_crypto_keypair_wipe(&p->kps[v]);
     free(p->kps);
-    if (p->flood) signer_stop(p);
     for (size_t k = 0; k < p->n_pend; k++) {
         popi_tx_destroy(&p->pend[k]->tx);
         free(p->pend[k]);
