@@ -1367,6 +1367,7 @@ popi_err_t popi_p2p_create(const popi_p2p_config_t *cfg, popi_net_t *net, popi_d
     }
     popi_p2p_t *p = popi_xcalloc(1, sizeof *p);
     p->cfg = *cfg;
+    p->cfg.engine = eng->name; /* the caller's string need not outlive the call */
     p->flood = s->tx.relay == POPI_TX_RELAY_FLOOD;
     if (p->flood) signer_start(p); /* (idle until the first payment) */
     p->net = net;
