@@ -887,6 +887,21 @@ static bool flood_pay(popi_p2p_t *p, popi_time_t now, uint64_t amount, uint64_t 
  * [t_created, t_created + tail_s) over the payments (transactions reach every node, so at
  * CBlockSim's 8/s the radio never leaves the tail state), and the meter's tail from block
  * traffic counts when larger: a lower bound of the union of both. */
+typedef struct {
+    double *in, *out, *ver; /* per node: bytes in, bytes out, verifications */
+} flood_sums_t;
+
+/* Node v's share of @p count payments of @p bytes in total from origin s, with @p ch tree
+ * children (the rule above). */
+static inline void flood_charge(const popi_p2p_t *p, flood_sums_t *a, size_t v, size_t s, double ch,
+                                double count, double bytes)
+{
+    double inv = count * INV_ENTRY_B * popi_net_degree(p->net, (uint32_t)v);
+    a->in[v] += inv + (v != s ? bytes : 0);
+    a->out[v] += inv + ch * bytes;
+    a->ver[v] += v != s ? count : 0;
+}
+
 static void flood_account(popi_p2p_t *p, popi_time_t t_end)
 {
     const popi_net_flood_t *f = p->fl;
@@ -894,8 +909,8 @@ static void flood_account(popi_p2p_t *p, popi_time_t t_end)
     double *cnt = popi_xcalloc(R * n, sizeof *cnt), *sum_b = popi_xcalloc(R * n, sizeof *sum_b);
     float *dmax = popi_xcalloc(R * n, sizeof *dmax);
     uint32_t *reach = popi_xcalloc(R * n, sizeof *reach);
-    double *in = popi_xcalloc(n, sizeof *in), *out = popi_xcalloc(n, sizeof *out);
-    double *ver = popi_xcalloc(n, sizeof *ver);
+    flood_sums_t a = {popi_xcalloc(n, sizeof(double)), popi_xcalloc(n, sizeof(double)),
+                      popi_xcalloc(n, sizeof(double))};
     for (size_t rs = 0; rs < R * n; rs++) {
         const float *d = &f->delay_s[rs * n];
         for (size_t v = 0; v < n; v++)
@@ -918,10 +933,7 @@ static void flood_account(popi_p2p_t *p, popi_time_t t_end)
             float d = f->delay_s[rs * n + v];
             if (!isfinite(d) || p->tx_t0[ix] + popi_time_from_s(d) > t_end) continue;
             reached++;
-            double deg = popi_net_degree(p->net, (uint32_t)v), ch = f->children[rs * n + v];
-            in[v] += INV_ENTRY_B * deg + (v != s ? bytes : 0);
-            out[v] += INV_ENTRY_B * deg + ch * bytes;
-            ver[v] += v != s;
+            flood_charge(p, &a, v, s, f->children[rs * n + v], 1, bytes);
         }
         p->txs[ix].reached = reached;
     }
@@ -930,31 +942,27 @@ static void flood_account(popi_p2p_t *p, popi_time_t t_end)
         size_t s = rs % n;
         const float *d = &f->delay_s[rs * n];
         for (size_t v = 0; v < n; v++) {
-            if (!isfinite(d[v])) continue;
-            double deg = popi_net_degree(p->net, (uint32_t)v), ch = f->children[rs * n + v];
-            in[v] += cnt[rs] * INV_ENTRY_B * deg + (v != s ? sum_b[rs] : 0);
-            out[v] += cnt[rs] * INV_ENTRY_B * deg + ch * sum_b[rs];
-            ver[v] += v != s ? cnt[rs] : 0;
+            if (isfinite(d[v])) flood_charge(p, &a, v, s, f->children[rs * n + v], cnt[rs], sum_b[rs]);
         }
     }
     /* the union of the tail windows after each payment (creation times are in order) */
     double tail_s = p->energy.tail_s, u = 0;
     for (size_t ix = 0; ix < p->n_txs; ix++) {
-        popi_time_t a = p->tx_t0[ix];
-        popi_time_t b = ix + 1 < p->n_txs ? p->tx_t0[ix + 1] : t_end;
-        if (b > t_end) b = t_end;
-        if (b > a) u += fmin(popi_time_to_s(b - a), tail_s);
+        popi_time_t t0 = p->tx_t0[ix];
+        popi_time_t t1 = ix + 1 < p->n_txs ? p->tx_t0[ix + 1] : t_end;
+        if (t1 > t_end) t1 = t_end;
+        if (t1 > t0) u += fmin(popi_time_to_s(t1 - t0), tail_s);
     }
     for (size_t v = 0; v < n; v++) {
         node_t *nd = &p->nodes[v];
-        nd->bytes_in += (uint64_t)llround(in[v]);
-        nd->bytes_out += (uint64_t)llround(out[v]);
-        popi_energy_signatures(&nd->meter, &p->energy, 0, ver[v]);
+        nd->bytes_in += (uint64_t)llround(a.in[v]);
+        nd->bytes_out += (uint64_t)llround(a.out[v]);
+        popi_energy_signatures(&nd->meter, &p->energy, 0, a.ver[v]);
         double up = popi_net_upload_bps(p->net, (uint32_t)v), dn = popi_net_download_bps(p->net, (uint32_t)v);
         nd->meter.joules[POPI_ENERGY_RADIO_TX] +=
-            (p->energy.base_w + p->energy.up_w_per_mbps * up / 1e6) * 8.0 * out[v] / up;
+            (p->energy.base_w + p->energy.up_w_per_mbps * up / 1e6) * 8.0 * a.out[v] / up;
         nd->meter.joules[POPI_ENERGY_RADIO_RX] +=
-            (p->energy.base_w + p->energy.down_w_per_mbps * dn / 1e6) * 8.0 * in[v] / dn;
+            (p->energy.base_w + p->energy.down_w_per_mbps * dn / 1e6) * 8.0 * a.in[v] / dn;
         nd->meter.joules[POPI_ENERGY_RADIO_TAIL] =
             fmax(nd->meter.joules[POPI_ENERGY_RADIO_TAIL], p->energy.tail_w * u);
     }
@@ -962,9 +970,9 @@ static void flood_account(popi_p2p_t *p, popi_time_t t_end)
     free(sum_b);
     free(dmax);
     free(reach);
-    free(in);
-    free(out);
-    free(ver);
+    free(a.in);
+    free(a.out);
+    free(a.ver);
 }
 
 /* What a producer has heard of: payment ix reached @p node by @p now. */
@@ -999,10 +1007,11 @@ static popi_time_t txgen_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_
     const popi_p2p_config_t *s = &p->cfg;
     uint64_t amount = (uint64_t)llround(s->tx.amount_coins * 1e8);
     bool made = false;
-    if (p->flood && p->n > 1) {
-        made = flood_pay(p, now, amount, (uint64_t)s->tx.fee_units);
-        if (made) p->st.txs_created++;
+    if (p->flood) {
+        made = p->n > 1 && flood_pay(p, now, amount, (uint64_t)s->tx.fee_units);
+        p->st.txs_created += made;
     }
+    /* gossip relay: up to 16 draws for an online full node with coins */
     for (int attempt = 0; attempt < 16 && !made && !p->flood && p->n > 1; attempt++) {
         uint32_t v = (uint32_t)gsl_rng_uniform_int(p->rng.g, p->n);
         uint32_t to = (uint32_t)gsl_rng_uniform_int(p->rng.g, p->n - 1);
@@ -1022,8 +1031,8 @@ static popi_time_t txgen_cb(popi_des_t *des, void *ctx, popi_time_t now, uint64_
         /* copy the signed payment into the run-wide table */
         size_t pos = 0;
         const popi_tx_t *tx, *found = NULL;
-        while ((tx = popi_mempool_next(p->mempools[v], &pos)))
-            if (!memcmp(&tx->txid, &txid, sizeof txid)) found = tx;
+        while (!found && (tx = popi_mempool_next(p->mempools[v], &pos)))
+            if (popi_hash_eq(&tx->txid, &txid)) found = tx;
         POPI_ASSERT(found != NULL);
         uint32_t ix = tx_row_new(p, now, v, to, found->size);
         popi_tx_copy(&p->tx_objs[ix], found);
@@ -1538,18 +1547,56 @@ fail:
     return e;
 }
 
+/* Free the ledger side of a run (store, views, mempools and pool, flood delays, signature cache,
+ * payment copies, per-block node arrays), leaving NULLs: popi_p2p_release and popi_p2p_free. */
+static void free_ledger(popi_p2p_t *p)
+{
+    for (uint32_t v = 0; p->chains && v < p->n; v++) popi_chain_destroy(&p->chains[v]);
+    for (uint32_t v = 0; p->mempools && v < p->n; v++) {
+        popi_mempool_free(p->mempools[v]);
+        p->mempools[v] = NULL;
+    }
+    popi_mempool_free(p->pool);
+    p->pool = NULL;
+    popi_net_flood_free(p->fl);
+    p->fl = NULL;
+    for (size_t k = 0; k < p->n_txs && p->tx_objs; k++) {
+        popi_tx_destroy(&p->tx_objs[k]);
+        free(p->txst[k]);
+    }
+    free(p->tx_objs);
+    free(p->txst);
+    p->tx_objs = NULL;
+    p->txst = NULL;
+    free(p->txmap);
+    p->txmap = NULL;
+    p->cap_txmap = 0;
+    for (size_t k = 0; k < p->n_blocks; k++) {
+        free(p->blocks[k].state);
+        free(p->blocks[k].known);
+        free(p->blocks[k].fallback);
+        p->blocks[k].state = NULL;
+        p->blocks[k].known = NULL;
+        p->blocks[k].fallback = NULL;
+        p->blocks[k].sn = NULL;
+    }
+    p->best = NULL;
+    popi_store_free(p->store); /* after the views and pools that borrow it */
+    p->store = NULL;
+    popi_sigcache_free(p->sigcache);
+    p->sigcache = NULL;
+}
+
 void popi_p2p_free(popi_p2p_t *p)
 {
     if (!p) return;
     if (p->flood) signer_stop(p); /* first: a signer may be reading the keys */
-    if (p->nodes)
-        for (uint32_t v = 0; v < p->n; v++) {
-            popi_chain_destroy(&p->chains[v]);
-            free(p->nodes[v].orphans);
-            free(p->nodes[v].annq);
-            free(p->nodes[v].txorph);
-            if (p->mempools) popi_mempool_free(p->mempools[v]);
-        }
+    free_ledger(p);
+    for (uint32_t v = 0; p->nodes && v < p->n; v++) {
+        free(p->nodes[v].orphans);
+        free(p->nodes[v].annq);
+        free(p->nodes[v].txorph);
+    }
     free(p->mempools);
     free(p->pks);
     if (p->kps)
@@ -1563,20 +1610,11 @@ void popi_p2p_free(popi_p2p_t *p)
     free(p->coin);
     free(p->coin_amt);
     free(p->coin_pend);
-    popi_mempool_free(p->pool);
-    popi_net_flood_free(p->fl);
     free(p->txids);
     free(p->tx_t0);
-    free(p->txmap);
-    for (size_t k = 0; k < p->n_txs && !p->flood; k++) {
-        popi_tx_destroy(&p->tx_objs[k]);
-        free(p->txst[k]);
-    }
     free(p->txs);
     free(p->tx_proof);
     free(p->tx_out);
-    free(p->tx_objs);
-    free(p->txst);
     for (size_t k = 0; k < p->n_batches; k++) free(p->batches[k].ix);
     free(p->batches);
     free(p->free_batches);
@@ -1584,19 +1622,12 @@ void popi_p2p_free(popi_p2p_t *p)
     free(p->chains);
     free(p->rev);
     free(p->rev_off);
-    for (size_t k = 0; k < p->n_blocks; k++) {
-        free(p->blocks[k].state);
-        free(p->blocks[k].known);
-        free(p->blocks[k].fallback);
-    }
     free(p->blocks);
     free(p->by_seq);
     free(p->msgs);
     free(p->free_msgs);
     free(p->rows);
     if (p->eng_state) p->eng->destroy(p->eng_state);
-    popi_store_free(p->store);
-    popi_sigcache_free(p->sigcache);
     popi_rng_destroy(&p->rng);
     free(p);
 }
@@ -1779,32 +1810,7 @@ const popi_net_flood_t *popi_p2p_flood(const popi_p2p_t *p) { return p->fl; }
 void popi_p2p_release(popi_p2p_t *p)
 {
     POPI_ASSERT(p->rows != NULL); /* finished */
-    for (uint32_t v = 0; v < p->n; v++) {
-        popi_chain_destroy(&p->chains[v]);
-        popi_mempool_free(p->mempools ? p->mempools[v] : NULL);
-        if (p->mempools) p->mempools[v] = NULL;
-    }
-    popi_mempool_free(p->pool);
-    p->pool = NULL;
-    popi_net_flood_free(p->fl);
-    p->fl = NULL;
-    for (size_t k = 0; k < p->n_blocks; k++) {
-        free(p->blocks[k].state);
-        free(p->blocks[k].known);
-        free(p->blocks[k].fallback);
-        p->blocks[k].state = NULL;
-        p->blocks[k].known = NULL;
-        p->blocks[k].fallback = NULL;
-        p->blocks[k].sn = NULL;
-    }
-    free(p->txmap);
-    p->txmap = NULL;
-    p->cap_txmap = 0;
-    p->best = NULL;
-    popi_store_free(p->store); /* after the views and pools that borrow it */
-    p->store = NULL;
-    popi_sigcache_free(p->sigcache);
-    p->sigcache = NULL;
+    free_ledger(p);
 }
 
 size_t popi_p2p_bytes(const popi_p2p_t *p)

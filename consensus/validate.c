@@ -510,7 +510,12 @@ popi_verr_t popi_ledger_check_inputs(const popi_block_t *b, const popi_ledger_ru
                                ? UINT64_MAX
                                : rules->packing_per_tx * n_packed;
         packing = packing > UINT64_MAX - fees ? UINT64_MAX : packing + fees;
-        uint64_t sharing = 0;
+        /* genesis may also pay the premine in its sharing outputs */
+        uint64_t sharing = 0, sharing_allowed = ctx->sharing_allowed;
+        if (height == 0)
+            sharing_allowed = sharing_allowed > UINT64_MAX - rules->genesis_premine
+                                  ? UINT64_MAX
+                                  : sharing_allowed + rules->genesis_premine;
         for (uint32_t o = 2; o < cb->n_out; o++)
             sharing += cb->out[o].amount; /* <= MAX_MONEY */
         if (cb->out[0].amount > subsidy)
@@ -523,11 +528,11 @@ popi_verr_t popi_ledger_check_inputs(const popi_block_t *b, const popi_ledger_ru
                         (unsigned long long)cb->out[1].amount, (unsigned long long)packing,
                         (unsigned long long)rules->packing_per_tx, (unsigned long long)n_packed,
                         (unsigned long long)fees);
-        else if (sharing > ctx->sharing_allowed &&
-                 !(height == 0 && sharing - ctx->sharing_allowed <= rules->genesis_premine))
+        else if (sharing > sharing_allowed)
             code = fail(v, POPI_VERR_CB_SHARING, b, 0, -1,
-                        "sharing rewards total %llu but this block may pay %llu",
-                        (unsigned long long)sharing, (unsigned long long)ctx->sharing_allowed);
+                        "sharing rewards total %llu but this block may pay %llu%s",
+                        (unsigned long long)sharing, (unsigned long long)sharing_allowed,
+                        height == 0 && rules->genesis_premine ? " (premine included)" : "");
     }
 
     if (code == POPI_VERR_OK && delta) {

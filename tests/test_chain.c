@@ -719,6 +719,8 @@ START_TEST(test_genesis_premine)
         if (over) { /* 1001 > 1000 */
             ck_assert_int_eq(r.outcome, POPI_CHAIN_INVALID);
             ck_assert_int_eq(r.verdict.code, POPI_VERR_CB_SHARING);
+            ck_assert_msg(strstr(r.verdict.message, "total 1001 but this block may pay 1000 (premine included)"),
+                          "%s", r.verdict.message);
         } else {
             ck_assert_int_eq(r.outcome, POPI_CHAIN_TIP);
             /* at height 1 the premine is spendable, the genesis reward (maturity 5) is not */

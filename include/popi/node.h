@@ -231,8 +231,8 @@ const popi_p2p_stats_t *popi_p2p_stats(const popi_p2p_t *p);
 const popi_p2p_tx_t *popi_p2p_txs(popi_p2p_t *p, size_t *n);
 /**
  * After popi_p2p_finish and popi_p2p_node_rows: free what the results do not need (the store
- * with every block, the views, mempools and pool, the flood delays, the signature cache), so that
- * writing the output does not add to the run's peak memory. Afterwards only popi_p2p_blocks,
+ * with every block, the views, mempools and pool, the payments' copies, the flood delays, the
+ * signature cache), so that writing the output does not add to the run's peak memory. Afterwards only popi_p2p_blocks,
  * popi_p2p_txs, popi_p2p_stats, popi_p2p_n_nodes and popi_p2p_free may be called.
  */
 void popi_p2p_release(popi_p2p_t *p);
