@@ -11,7 +11,6 @@
 #include "popi/world.h"
 
 #include <math.h>
-#include <omp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,7 +125,7 @@ const double *popi_netrun_keep_intervals(popi_netrun_keep_t *k, size_t *n)
 
 /* The nodes' configuration: the scenario's sections and the engine's name (the value of
  * consensus.engine in the parameter table). */
-static popi_err_t p2p_config(const popi_scenario_t *s, popi_p2p_config_t *c)
+static popi_err_t p2p_config(const popi_scenario_t *s, int threads, popi_p2p_config_t *c)
 {
     const popi_param_t *pe = popi_scenario_param_find("consensus.engine", NULL);
     POPI_ASSERT(pe && pe->type == POPI_PARAM_ENUM);
@@ -140,15 +139,17 @@ static popi_err_t p2p_config(const popi_scenario_t *s, popi_p2p_config_t *c)
                             name ? name : "?");
     *c = (popi_p2p_config_t){.engine = name, .engines = {.pow = s->pow}, .gossip = s->gossip,
                              .node = s->node, .tx = s->tx, .chain = s->chain,
-                             .energy = s->energy, .duration_s = s->duration_s};
+                             .energy = s->energy, .duration_s = s->duration_s,
+                             .threads = threads < 1 ? 1 : threads};
     return POPI_OK;
 }
 
-popi_err_t popi_netrun_start(const popi_scenario_t *s, uint64_t run_index, popi_netrun_keep_t **out)
+popi_err_t popi_netrun_start(const popi_scenario_t *s, uint64_t run_index, int threads,
+                             popi_netrun_keep_t **out)
 {
     *out = NULL;
     popi_p2p_config_t pc;
-    popi_err_t e = p2p_config(s, &pc);
+    popi_err_t e = p2p_config(s, threads, &pc);
     if (e) return e;
     popi_netrun_keep_t *k = popi_xcalloc(1, sizeof *k);
     k->s = s;
@@ -426,10 +427,6 @@ popi_err_t popi_netrun_execute(const popi_scenario_t *s, const popi_run_opts_t *
     h.fd = -1;
     popi_netrun_keep_t *k = NULL;
     node_row_t *rows = NULL;
-    /* --threads: the flood relay's delays, signatures and verifications run on this many
-     * threads (results do not depend on it); restored at the end */
-    int omp_before = omp_get_max_threads();
-    omp_set_num_threads(opts->threads < 1 ? 1 : opts->threads);
     popi_p2p_node_row_t *pr = NULL;
     popi_err_t rc;
     if (opts->out_path && (rc = popi_h5_create(&h, opts->out_path))) {
@@ -437,7 +434,7 @@ popi_err_t popi_netrun_execute(const popi_scenario_t *s, const popi_run_opts_t *
         goto out;
     }
     /* build */
-    if ((rc = popi_netrun_start(s, opts->run_index, &k))) goto out;
+    if ((rc = popi_netrun_start(s, opts->run_index, opts->threads, &k))) goto out;
     k->opts = *opts;
     if (k->opts.threads < 1) k->opts.threads = 1;
     /* simulate */
@@ -490,6 +487,5 @@ out:
     free(pr);
     if (keep && !rc) *keep = k;
     else popi_netrun_keep_free(k);
-    omp_set_num_threads(omp_before);
     return rc;
 }

@@ -32,7 +32,7 @@ if(POPI_FUZZ)
   target_include_directories(fuzz_decode PRIVATE include)
   target_compile_options(fuzz_decode PRIVATE -g -fsanitize=fuzzer,address,undefined)
   target_link_options(fuzz_decode PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(fuzz_decode PRIVATE PkgConfig::POPI_DEPS OpenMP::OpenMP_C m)
+  target_link_libraries(fuzz_decode PRIVATE PkgConfig::POPI_DEPS m)
 endif()
 
 # Memory per block, transaction and node (docs/ARCHITECTURE.md, "Ledger memory"); not built by

@@ -18,7 +18,6 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
-#include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -757,14 +756,14 @@ static void *signer_main(void *arg)
     return NULL;
 }
 
-/* Start threads − 1 signers (OpenMP's thread count: --threads). Without threads, the event loop
- * signs everything itself at the flushes, with the same results. */
+/* Start cfg.threads − 1 signers. Without them the event loop signs everything itself at the
+ * flushes, with the same results. */
 static void signer_start(popi_p2p_t *p)
 {
     pthread_mutex_init(&p->sg.mu, NULL);
     pthread_cond_init(&p->sg.work, NULL);
     pthread_cond_init(&p->sg.done, NULL);
-    int n = omp_get_max_threads() - 1;
+    int n = p->cfg.threads - 1;
     if (n <= 0) return;
     p->sg.th = popi_xcalloc((size_t)n, sizeof *p->sg.th);
     for (int k = 0; k < n; k++)
@@ -1537,7 +1536,8 @@ popi_err_t popi_p2p_create(const popi_p2p_config_t *cfg, popi_net_t *net, popi_d
         uint32_t bytes = (uint32_t)popi_tx_encoded_size(&sample);
         popi_tx_destroy(&sample);
         if ((e = popi_net_flood_create(net, (uint32_t)s->tx.flood_realisations, bytes,
-                                       s->gossip.tx_batch_s, seed, run_index, &p->fl)))
+                                       s->gossip.tx_batch_s, seed, run_index,
+                                       s->threads < 1 ? 1 : s->threads, &p->fl)))
             goto fail;
     }
     *out = p;

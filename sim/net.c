@@ -1016,7 +1016,7 @@ static void flood_source(const popi_net_t *net, const double *w, uint32_t s, flo
 }
 
 popi_err_t popi_net_flood_create(const popi_net_t *net, uint32_t n_real, uint32_t bytes,
-                                 double batch_s, uint64_t seed, uint64_t run,
+                                 double batch_s, uint64_t seed, uint64_t run, int threads,
                                  popi_net_flood_t **out)
 {
     POPI_ASSERT(net && out);
@@ -1028,6 +1028,9 @@ popi_err_t popi_net_flood_create(const popi_net_t *net, uint32_t n_real, uint32_
         return popi_err_set(POPI_EINVAL,
                             "net: popi_net_flood_create: batch_s must be finite and >= 0 s, got %g",
                             batch_s);
+    if (threads < 1)
+        return popi_err_set(POPI_EINVAL, "net: popi_net_flood_create: threads must be >= 1, got %d",
+                            threads);
     const uint64_t nn = (uint64_t)n * n;
     if (nn > FLOOD_MAX_ENTRIES || n_real > FLOOD_MAX_ENTRIES / nn)
         return popi_err_set(POPI_EINVAL,
@@ -1046,7 +1049,7 @@ popi_err_t popi_net_flood_create(const popi_net_t *net, uint32_t n_real, uint32_
     const uint64_t key = popi_rng_key3(seed, run, SUBSTREAM(SUB_FLOOD));
     const double batch_us = batch_s * 1e6;
 #ifdef _OPENMP
-#pragma omp parallel
+#pragma omp parallel num_threads(threads)
 #endif
     {
         flood_scratch_t sc;

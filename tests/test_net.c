@@ -16,9 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 /* Check writes a record on every ck_assert; loops over millions of items test with a plain if. */
 #define CHECK(cond, ...)                                                                           \
@@ -1167,16 +1164,23 @@ END_TEST
 /* ---------------------------------------------------------------------------------------------- */
 /* flood delays                                                                                   */
 
-static popi_net_flood_t *mk_flood(const popi_net_t *net, uint32_t n_real, uint32_t bytes,
-                                  double batch_s, uint64_t seed, uint64_t run)
+static popi_net_flood_t *mk_flood_th(const popi_net_t *net, uint32_t n_real, uint32_t bytes,
+                                     double batch_s, uint64_t seed, uint64_t run, int threads)
 {
     popi_net_flood_t *f = NULL;
-    popi_err_t rc = popi_net_flood_create(net, n_real, bytes, batch_s, seed, run, &f);
+    popi_err_t rc = popi_net_flood_create(net, n_real, bytes, batch_s, seed, run, threads, &f);
     ck_assert_msg(rc == POPI_OK, "popi_net_flood_create: %s", popi_err_message());
     ck_assert_ptr_nonnull(f);
     ck_assert_uint_eq(f->n_real, n_real);
     ck_assert_uint_eq(f->n, popi_net_n_nodes(net));
     return f;
+}
+
+/* Flood delays on two threads (the determinism test compares with one). */
+static popi_net_flood_t *mk_flood(const popi_net_t *net, uint32_t n_real, uint32_t bytes,
+                                  double batch_s, uint64_t seed, uint64_t run)
+{
+    return mk_flood_th(net, n_real, bytes, batch_s, seed, run, 2);
 }
 
 /* Hop counts from s (UINT32_MAX when unreachable). */
@@ -1533,21 +1537,15 @@ START_TEST(test_flood_determinism)
     o = mk_flood(net, 1, 250, 0.1, 5, 1);
     ck_assert(memcmp(a->delay_s, o->delay_s, 300 * 300 * sizeof(float)) != 0);
     popi_net_flood_free(o);
-#ifdef _OPENMP
     /* 1 thread and 2 threads: byte-identical */
-    int old = omp_get_max_threads();
-    omp_set_num_threads(1);
-    popi_net_flood_t *t1 = mk_flood(net, 3, 250, 0.1, 5, 0);
-    omp_set_num_threads(2);
-    popi_net_flood_t *t2 = mk_flood(net, 3, 250, 0.1, 5, 0);
-    omp_set_num_threads(old);
+    popi_net_flood_t *t1 = mk_flood_th(net, 3, 250, 0.1, 5, 0, 1);
+    popi_net_flood_t *t2 = mk_flood_th(net, 3, 250, 0.1, 5, 0, 2);
     for (uint32_t r = 0; r < 3; r++) {
         ck_assert(same_flood(t1, t2, r));
         ck_assert(same_flood(t1, a, r));
     }
     popi_net_flood_free(t1);
     popi_net_flood_free(t2);
-#endif
     popi_net_flood_free(a);
     popi_net_flood_free(b);
     popi_net_free(net);
@@ -1596,17 +1594,20 @@ START_TEST(test_flood_errors)
     const struct {
         uint32_t n_real;
         double batch_s;
+        int threads;
         const char *field;
-    } cases[] = {{0, 0.0, "n_real"},
-                 {1, -1e-9, "batch_s"},
-                 {1, NAN, "batch_s"},
-                 {1, INFINITY, "batch_s"},
-                 {(UINT32_C(1) << 29) + 1, 0.0, "2^31"},
-                 {UINT32_MAX, 0.0, "n_real"}};
+    } cases[] = {{0, 0.0, 1, "n_real"},
+                 {1, -1e-9, 1, "batch_s"},
+                 {1, NAN, 1, "batch_s"},
+                 {1, INFINITY, 1, "batch_s"},
+                 {1, 0.0, 0, "threads"},
+                 {(UINT32_C(1) << 29) + 1, 0.0, 1, "2^31"},
+                 {UINT32_MAX, 0.0, 1, "n_real"}};
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         popi_net_flood_t *f = (popi_net_flood_t *)&c; /* must be reset to NULL */
         popi_err_clear();
-        popi_err_t rc = popi_net_flood_create(net, cases[k].n_real, 10, cases[k].batch_s, 1, 0, &f);
+        popi_err_t rc =
+            popi_net_flood_create(net, cases[k].n_real, 10, cases[k].batch_s, 1, 0, cases[k].threads, &f);
         ck_assert_msg(rc == POPI_EINVAL, "case %zu: rc %d", k, (int)rc);
         ck_assert_ptr_null(f);
         ck_assert_msg(strstr(popi_err_message(), cases[k].field) != NULL,

@@ -374,7 +374,7 @@ START_TEST(test_partition_forks_and_heals)
          "net.partition_start_s=20000", "net.partition_end_s=50000", "chain.stop_blocks=130",
          "run.duration_s=1e6", NULL);
     popi_netrun_keep_t *k = NULL;
-    ck_assert_msg(popi_netrun_start(&s, 0, &k) == POPI_OK, "%s", popi_err_message());
+    ck_assert_msg(popi_netrun_start(&s, 0, 1, &k) == POPI_OK, "%s", popi_err_message());
     popi_p2p_t *p = popi_netrun_keep_p2p(k);
     popi_net_t *net = mirror_net(&s);
     uint32_t n = popi_p2p_n_nodes(p);

@@ -268,21 +268,22 @@ typedef struct {
  * heap (distances accumulated in double µs, stored as float seconds, relative error <= 6e-8). On
  * equal distances the parent of t is the smallest node id among t's predecessors on a shortest
  * path (with zero-delay hops, among those settled before t, which keeps the tree acyclic).
- * Sources run in parallel with OpenMP; the result is identical for any thread count.
+ * Sources run in parallel on @p threads OpenMP threads; the result is identical for any count.
  * @param net      the network (read only; its regions, bandwidths and latency model are used,
  *                 its churn, partitions, loss, queues and counters are not)
  * @param n_real   realisations, >= 1, with n_real × n² <= 2^31
  * @param bytes    message size, bytes (0 allowed: no transmission time)
  * @param batch_s  upper end of the announcement wait, s, finite and >= 0 (0 = announce at once)
  * @param seed     master seed; @p run the run index (draws keyed by (seed, run, r, u, v, k))
+ * @param threads  OpenMP threads for the sources, >= 1
  * @param out      receives the result, owned by the caller (popi_net_flood_free); NULL on failure
- * @return POPI_EINVAL naming n_real (0, or n_real × n² above 2^31 entries) or batch_s (negative,
- * NaN or infinite). Never POPI_ENOMEM: out of memory aborts (popi_xmalloc).
+ * @return POPI_EINVAL naming n_real (0, or n_real × n² above 2^31 entries), batch_s (negative,
+ * NaN or infinite) or threads (< 1). Never POPI_ENOMEM: out of memory aborts (popi_xmalloc).
  * Memory n_real × n² × 6 bytes (plus O(threads × n + edges) scratch). Time
  * O(n_real × n × edges × log n) (each source's Dijkstra is O(edges × log n)).
  */
 popi_err_t popi_net_flood_create(const popi_net_t *net, uint32_t n_real, uint32_t bytes,
-                                 double batch_s, uint64_t seed, uint64_t run,
+                                 double batch_s, uint64_t seed, uint64_t run, int threads,
                                  popi_net_flood_t **out);
 
 /** Free the flood delays. Accepts NULL and a half-filled object. */

@@ -65,9 +65,11 @@ void popi_netrun_keep_free(popi_netrun_keep_t *k);
 /**
  * Run a validated network scenario up to @p t (s) and stop there, keeping everything, so that
  * tests can inspect the state in the middle of a run (e.g. during a partition). Continue with
- * popi_netrun_keep_advance; popi_netrun_keep_p2p gives the nodes (not finished).
+ * popi_netrun_keep_advance; popi_netrun_keep_p2p gives the nodes (not finished). @p threads as
+ * --threads (>= 1; results do not depend on it).
  */
-popi_err_t popi_netrun_start(const popi_scenario_t *s, uint64_t run_index, popi_netrun_keep_t **out);
+popi_err_t popi_netrun_start(const popi_scenario_t *s, uint64_t run_index, int threads,
+                             popi_netrun_keep_t **out);
 popi_err_t popi_netrun_keep_advance(popi_netrun_keep_t *k, double t_s);
 
 #ifdef __cplusplus

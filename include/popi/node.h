@@ -113,6 +113,8 @@ typedef struct {
     popi_chain_config_t chain;
     popi_energy_config_t energy;
     double duration_s;           /**< simulated time (sizes the payment tables) */
+    int threads;                 /**< threads for the flood delays and the payment signers
+                                      (--threads, >= 1; results do not depend on it) */
 } popi_p2p_config_t;
 
 /** One produced block (row of /chain/blocks). Times in s; NaN where a share was never reached. */
