@@ -50,6 +50,18 @@
 /* Cells per range: a finer grid makes fewer pairs adjacent but more crossings (2 was slower). */
 #define REACH 1
 
+/* The candidate-test paths (popi_contact_kinetic_set_isa): the same pieces bit for bit. */
+enum { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
+
+static int best_isa(void)
+{
+#ifdef KIN_AVX2
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")) return ISA_AVX512;
+    if (__builtin_cpu_supports("avx2")) return ISA_AVX2;
+#endif
+    return ISA_SCALAR;
+}
+
 /* Kinetic state of one agent: the leg it follows, its cell and its next crossing times. */
 typedef struct {
     popi_time_t leg_t0; /* start of the followed leg, -1 before the first */
@@ -64,7 +76,7 @@ typedef struct {
 } leg_t;
 
 /* Windows that passed the vector test, packed as a structure of arrays (relative motion (j - i)
- * from ts over span; ij = i << 32 | j), each array with 4 entries of room past cap. */
+ * from ts over span; ij = i << 32 | j), each array with 8 entries of room past cap. */
 typedef struct {
     double *px, *py, *vx, *vy, *span, *ts;
     uint64_t *ij;
@@ -84,7 +96,7 @@ typedef struct {
  * is one cache line: the visit and a copy of its leg (times as doubles: whole µs below 2^53, so
  * every difference of two of them is exact, as in int64), so that no pointer is followed and a
  * row of a few entries costs a few lines; the agents are a parallel array. The arrays have room
- * for 4 entries past the last (read, and masked, by the vector path). */
+ * for 8 entries past the last (read, and masked, by the vector paths). */
 typedef struct {
     double t_in, t_out; /* the visit, µs */
     double t0, t1;      /* its leg's span, µs */
@@ -224,7 +236,7 @@ struct popi_contact_kinetic {
     popi_time_t now, origin, T0, T1;
     bool full; /* the next slice solves every pair within reach at its start (run start, after finish) */
     bool ble;
-    bool avx2;      /* answer triggers on the vector path (the processor has AVX2) */
+    int isa;        /* candidate tests: ISA_SCALAR, ISA_AVX2 or ISA_AVX512 (the best the processor has) */
     bool skip_rssi; /* the sink does not read rssi_dbm (popi_contact_kinetic_set_rssi) */
     int key_bits;
     /* grid: a pair in range is at most `reach` cells apart along each axis */
@@ -313,9 +325,7 @@ popi_err_t popi_contact_kinetic_create(popi_contact_kinetic_t **out, const popi_
     e->slice = e->bucket;
     e->min_duration = popi_time_from_s(cfg->min_duration_s);
     e->ble = radio->cfg.model != POPI_RADIO_UNIT_DISC;
-#ifdef KIN_AVX2
-    e->avx2 = __builtin_cpu_supports("avx2");
-#endif
+    e->isa = best_isa();
     e->full = true;
     uint64_t nn = (uint64_t)(e->n ? e->n : 1) * (uint64_t)(e->n ? e->n : 1);
     e->key_bits = 1;
@@ -417,6 +427,13 @@ void popi_contact_kinetic_set_grain(popi_contact_kinetic_t *e, size_t agents, si
 {
     e->grain_agents = agents;
     e->grain_triggers = triggers;
+}
+
+int popi_contact_kinetic_set_isa(popi_contact_kinetic_t *e, int level)
+{
+    int best = best_isa();
+    e->isa = level < ISA_SCALAR ? ISA_SCALAR : level > best ? best : level;
+    return e->isa;
 }
 
 void popi_contact_kinetic_set_rssi(popi_contact_kinetic_t *e, bool needed)
@@ -613,7 +630,7 @@ static void vindex_reserve(vindex_t *ix, size_t n)
 {
     if (n <= ix->cap) return;
     vindex_free(ix);
-    size_t cap = 2 * n + 64, m = cap + 4;
+    size_t cap = 2 * n + 64, m = cap + 8;
     ix->raw = popi_xcalloc(m * sizeof *ix->ent + 64, 1);
     ix->ent = (ient_t *)(void *)(((uintptr_t)ix->raw + 63) & ~(uintptr_t)63);
     ix->agent = popi_xcalloc(m, sizeof *ix->agent);
@@ -823,15 +840,15 @@ static void answer_scalar(const popi_contact_kinetic_t *e, const trig_t *T, tbuf
  * on the same comparison, or as min/max where those are defined as that very ternary: so that
  * even the sign of a zero is kept), so the pieces are the same bit for bit. */
 
-/* Room for n packed windows, and the 4 that a pack may write past them. */
+/* Room for n packed windows, and the 8 that a pack may write past them. */
 static void wsoa_reserve(wsoa_t *w, size_t n)
 {
     if (n <= w->cap) return;
     size_t cap = 2 * n + 64;
     double **d[] = {&w->px, &w->py, &w->vx, &w->vy, &w->span, &w->ts};
     for (size_t q = 0; q < sizeof d / sizeof *d; q++)
-        *d[q] = popi_xrealloc(*d[q], (cap + 4) * sizeof(double));
-    w->ij = popi_xrealloc(w->ij, (cap + 4) * sizeof *w->ij);
+        *d[q] = popi_xrealloc(*d[q], (cap + 8) * sizeof(double));
+    w->ij = popi_xrealloc(w->ij, (cap + 8) * sizeof *w->ij);
     w->cap = cap;
 }
 
@@ -933,9 +950,11 @@ __attribute__((target("avx2"))) static size_t avx2_test(const popi_contact_kinet
             __m256d hit = _mm256_or_pd(
                 _mm256_cmp_pd(C, zero, _CMP_LE_OQ),
                 _mm256_and_pd(_mm256_and_pd(moving, _mm256_cmp_pd(B, zero, _CMP_LT_OQ)), near));
-            int mm = _mm256_movemask_pd(_mm256_and_pd(m, hit));
             size_t rem = k1 - q;
-            mm &= 15 >> (4 - (rem < 4 ? rem : 4)); /* not the lanes past the row */
+            int lanes = 15 >> (4 - (rem < 4 ? rem : 4)); /* not the lanes past the row */
+            /* put to the solver (the scalar path's count): those that pass the filter */
+            tb->solved += (uint64_t)__builtin_popcount((unsigned)(_mm256_movemask_pd(m) & lanes));
+            int mm = _mm256_movemask_pd(_mm256_and_pd(m, hit)) & lanes;
             /* (packed even if no lane passed: cheaper than a branch that half the lanes take) */
             __m256i perm = _mm256_loadu_si256((const __m256i *)(const void *)avx2_perm[mm]);
             AVX2_PACK(w->px + n, px, perm);
@@ -1025,8 +1044,190 @@ __attribute__((target("avx2"))) static void answer_chunk_avx2(const popi_contact
     size_t n = 0;
     for (size_t q = k0; q < k1; q++)
         n = avx2_test(e, &e->trigs[q], tb, n);
-    tb->solved += n;
     avx2_solve(e, tb, n);
+}
+
+/* The same two passes eight lanes at a time (AVX-512 F and DQ): an index entry is one 512-bit
+ * register, eight of them are transposed into eight registers of one field each; comparisons give
+ * lane masks, a ? b : c is a masked blend on the same comparison, and the windows that pass are
+ * compressed into tb->ws. A row of a few entries (about six in B1) costs one iteration here against
+ * two at four lanes. */
+#define KIN_AVX512_TARGET __attribute__((target("avx512f,avx512dq")))
+
+/* Transpose eight 8-double rows r[0..7] in place into eight columns: r[c] lane l = row l field c. */
+KIN_AVX512_TARGET static inline void avx512_transpose(__m512d r[8])
+{
+    __m512d t[8], u[8];
+    for (int k = 0; k < 4; k++) {
+        t[2 * k] = _mm512_unpacklo_pd(r[2 * k], r[2 * k + 1]);     /* fields 0 2 4 6 of two rows */
+        t[2 * k + 1] = _mm512_unpackhi_pd(r[2 * k], r[2 * k + 1]); /* fields 1 3 5 7 */
+    }
+    for (int k = 0; k < 2; k++)
+        for (int o = 0; o < 2; o++) { /* o: even or odd fields; rows 4k .. 4k + 3 */
+            u[4 * k + o] = _mm512_shuffle_f64x2(t[4 * k + o], t[4 * k + 2 + o], 0x88);
+            u[4 * k + 2 + o] = _mm512_shuffle_f64x2(t[4 * k + o], t[4 * k + 2 + o], 0xdd);
+        }
+    /* u[o]: fields o, o + 4 of rows 0-3; u[2 + o]: fields o + 2, o + 6; u[4..7] the same of rows 4-7 */
+    for (int o = 0; o < 2; o++) {
+        r[o] = _mm512_shuffle_f64x2(u[o], u[4 + o], 0x88);
+        r[4 + o] = _mm512_shuffle_f64x2(u[o], u[4 + o], 0xdd);
+        r[2 + o] = _mm512_shuffle_f64x2(u[2 + o], u[6 + o], 0x88);
+        r[6 + o] = _mm512_shuffle_f64x2(u[2 + o], u[6 + o], 0xdd);
+    }
+}
+
+/* Pass 1 for trigger T (as avx2_test). */
+KIN_AVX512_TARGET static size_t avx512_test(const popi_contact_kinetic_t *e, const trig_t *T,
+                                            tbuf_t *tb, size_t n)
+{
+    int32_t x0, x1, y0, y1;
+    if (!stencil(e, T, &x0, &x1, &y0, &y1)) return n;
+    const vindex_t *ix = &e->ix;
+    const leg_t *Li = &e->legbase[T->lt][T->li];
+    const tfilter_t f = trig_filter(T, Li);
+    const __m512d t = _mm512_set1_pd(f.t), ux = _mm512_set1_pd(f.ux), uy = _mm512_set1_pd(f.uy),
+                  ua = _mm512_set1_pd(f.ua);
+    const __m512d it0 = _mm512_set1_pd((double)Li->t0), it1 = _mm512_set1_pd((double)Li->t1),
+                  origin = _mm512_set1_pd((double)e->origin), ix0 = _mm512_set1_pd(Li->x0),
+                  iy0 = _mm512_set1_pd(Li->y0), ivx = _mm512_set1_pd(Li->vx),
+                  ivy = _mm512_set1_pd(Li->vy);
+    const __m512d r = _mm512_set1_pd(e->r), zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0),
+                  two = _mm512_set1_pd(2.0), us = _mm512_set1_pd(1e-6), neg = _mm512_set1_pd(-0.0);
+    const __m512d rr = _mm512_mul_pd(r, r);
+    const __m512i self = _mm512_set1_epi64((long long)T->agent);
+    const __m512i ihi = _mm512_set1_epi64((long long)((uint64_t)T->agent << 32));
+    wsoa_t *w = &tb->ws;
+    for (int32_t y = y0; y <= y1; y++) {
+        uint32_t row = (uint32_t)y * (uint32_t)e->gnx;
+        size_t k0 = e->cell_start[row + (uint32_t)x0], k1 = e->cell_start[row + (uint32_t)x1 + 1];
+        tb->tested += (uint64_t)(k1 - k0);
+        wsoa_reserve(w, n + (k1 - k0));
+        for (size_t q = k0; q < k1; q += 8) {
+            __m512d c[8];
+            for (int l = 0; l < 8; l++) c[l] = _mm512_load_pd(&ix->ent[q + (size_t)l].t_in);
+            avx512_transpose(c);
+            const __m512d t_in = c[0], t_out = c[1], jt0 = c[2], jt1 = c[3], jx = c[4], jy = c[5],
+                          vx = c[6], vy = c[7];
+            __m512i ag = _mm512_cvtepu32_epi64(
+                _mm256_loadu_si256((const __m256i *)(const void *)(ix->agent + q)));
+            size_t rem = k1 - q;
+            __mmask8 m = (__mmask8)(0xffu >> (8 - (rem < 8 ? rem : 8))); /* not past the row */
+            /* the filter */
+            m &= _mm512_cmp_pd_mask(t_in, t, _CMP_LE_OQ) & _mm512_cmp_pd_mask(t, t_out, _CMP_LT_OQ);
+            m &= _mm512_cmp_pd_mask(_mm512_add_pd(_mm512_mul_pd(ux, vx), _mm512_mul_pd(uy, vy)), ua,
+                                    _CMP_LT_OQ);
+            m &= (__mmask8)~_mm512_cmpeq_epi64_mask(ag, self);
+            /* the window */
+            __m512d ts = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(it0, jt0, _CMP_GT_OQ), jt0, it0);
+            ts = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(ts, origin, _CMP_GT_OQ), origin, ts);
+            __m512d te = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(it1, jt1, _CMP_LT_OQ), jt1, it1);
+            __m512d span = _mm512_mul_pd(_mm512_sub_pd(te, ts), us);
+            __m512d di = _mm512_mul_pd(_mm512_sub_pd(ts, it0), us),
+                    dj = _mm512_mul_pd(_mm512_sub_pd(ts, jt0), us);
+            __m512d px = _mm512_sub_pd(_mm512_add_pd(jx, _mm512_mul_pd(vx, dj)),
+                                       _mm512_add_pd(ix0, _mm512_mul_pd(ivx, di)));
+            __m512d py = _mm512_sub_pd(_mm512_add_pd(jy, _mm512_mul_pd(vy, dj)),
+                                       _mm512_add_pd(iy0, _mm512_mul_pd(ivy, di)));
+            __m512d rvx = _mm512_sub_pd(vx, ivx), rvy = _mm512_sub_pd(vy, ivy);
+            /* the solver's first test */
+            __m512d A = _mm512_add_pd(_mm512_mul_pd(rvx, rvx), _mm512_mul_pd(rvy, rvy));
+            __m512d B =
+                _mm512_mul_pd(two, _mm512_add_pd(_mm512_mul_pd(px, rvx), _mm512_mul_pd(py, rvy)));
+            __m512d C =
+                _mm512_sub_pd(_mm512_add_pd(_mm512_mul_pd(px, px), _mm512_mul_pd(py, py)), rr);
+            __mmask8 moving = _mm512_cmp_pd_mask(A, zero, _CMP_GT_OQ);
+            __m512d tv = _mm512_div_pd(_mm512_xor_pd(B, neg),
+                                       _mm512_mul_pd(two, _mm512_mask_blend_pd(moving, one, A)));
+            __m512d tc = _mm512_min_pd(tv, span);
+            __m512d cx = _mm512_add_pd(px, _mm512_mul_pd(rvx, tc)),
+                    cy = _mm512_add_pd(py, _mm512_mul_pd(rvy, tc));
+            __mmask8 near = _mm512_cmp_pd_mask(
+                _mm512_add_pd(_mm512_mul_pd(cx, cx), _mm512_mul_pd(cy, cy)), rr, _CMP_LE_OQ);
+            __mmask8 hit = _mm512_cmp_pd_mask(C, zero, _CMP_LE_OQ) |
+                           (moving & _mm512_cmp_pd_mask(B, zero, _CMP_LT_OQ) & near);
+            tb->solved += (uint64_t)__builtin_popcount((unsigned)m); /* put to the solver */
+            m &= hit;
+            _mm512_storeu_pd(w->px + n, _mm512_maskz_compress_pd(m, px));
+            _mm512_storeu_pd(w->py + n, _mm512_maskz_compress_pd(m, py));
+            _mm512_storeu_pd(w->vx + n, _mm512_maskz_compress_pd(m, rvx));
+            _mm512_storeu_pd(w->vy + n, _mm512_maskz_compress_pd(m, rvy));
+            _mm512_storeu_pd(w->span + n, _mm512_maskz_compress_pd(m, span));
+            _mm512_storeu_pd(w->ts + n, _mm512_maskz_compress_pd(m, ts));
+            _mm512_storeu_si512((void *)(w->ij + n),
+                                _mm512_maskz_compress_epi64(m, _mm512_or_si512(ihi, ag)));
+            n += (size_t)__builtin_popcount((unsigned)m);
+        }
+    }
+    return n;
+}
+
+/* Pass 2 (as avx2_solve). */
+KIN_AVX512_TARGET static void avx512_solve(const popi_contact_kinetic_t *e, tbuf_t *tb, size_t n)
+{
+    const wsoa_t *w = &tb->ws;
+    const __m512d r = _mm512_set1_pd(e->r), zero = _mm512_setzero_pd(), two = _mm512_set1_pd(2.0),
+                  four = _mm512_set1_pd(4.0), mhalf = _mm512_set1_pd(-0.5),
+                  neg = _mm512_set1_pd(-0.0);
+    const __m512d rr = _mm512_mul_pd(r, r);
+    for (size_t q = 0; q < n; q += 8) {
+        __m512d px = _mm512_loadu_pd(w->px + q), py = _mm512_loadu_pd(w->py + q);
+        __m512d vx = _mm512_loadu_pd(w->vx + q), vy = _mm512_loadu_pd(w->vy + q);
+        __m512d span = _mm512_loadu_pd(w->span + q);
+        __m512d A = _mm512_add_pd(_mm512_mul_pd(vx, vx), _mm512_mul_pd(vy, vy));
+        __m512d B = _mm512_mul_pd(two, _mm512_add_pd(_mm512_mul_pd(px, vx), _mm512_mul_pd(py, vy)));
+        __m512d C = _mm512_sub_pd(_mm512_add_pd(_mm512_mul_pd(px, px), _mm512_mul_pd(py, py)), rr);
+        __mmask8 in0 = _mm512_cmp_pd_mask(C, zero, _CMP_LE_OQ);
+        __mmask8 moving = _mm512_cmp_pd_mask(A, zero, _CMP_GT_OQ);
+        /* closest approach: ts = A > 0 ? -B / (2A) : 0, clamped to [0, span] */
+        __m512d ts = _mm512_maskz_div_pd(moving, _mm512_xor_pd(B, neg), _mm512_mul_pd(two, A));
+        ts = _mm512_max_pd(zero, ts);
+        ts = _mm512_min_pd(span, ts);
+        __m512d cx = _mm512_add_pd(px, _mm512_mul_pd(vx, ts)),
+                cy = _mm512_add_pd(py, _mm512_mul_pd(vy, ts));
+        __m512d dmin = _mm512_sqrt_pd(_mm512_add_pd(_mm512_mul_pd(cx, cx), _mm512_mul_pd(cy, cy)));
+        __m512d ex = _mm512_add_pd(px, _mm512_mul_pd(vx, span)),
+                ey = _mm512_add_pd(py, _mm512_mul_pd(vy, span));
+        __mmask8 in1 = _mm512_cmp_pd_mask(
+            _mm512_sub_pd(_mm512_add_pd(_mm512_mul_pd(ex, ex), _mm512_mul_pd(ey, ey)), rr), zero,
+            _CMP_LE_OQ);
+        __m512d disc = _mm512_sub_pd(_mm512_mul_pd(B, B), _mm512_mul_pd(_mm512_mul_pd(four, A), C));
+        __m512d sq = _mm512_sqrt_pd(disc);
+        __m512d sgn = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(B, zero, _CMP_GE_OQ),
+                                           _mm512_xor_pd(sq, neg), sq);
+        __m512d qq = _mm512_mul_pd(mhalf, _mm512_add_pd(B, sgn));
+        __m512d r1 = _mm512_div_pd(qq, A);
+        __m512d r2 = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(qq, zero, _CMP_NEQ_UQ), r1,
+                                          _mm512_div_pd(C, qq));
+        __mmask8 lt = _mm512_cmp_pd_mask(r1, r2, _CMP_LT_OQ);
+        __m512d t1 = _mm512_mask_blend_pd(lt, r2, r1), t2 = _mm512_mask_blend_pd(lt, r1, r2);
+        __mmask8 tangent = _mm512_cmp_pd_mask(disc, zero, _CMP_LT_OQ);
+        t1 = _mm512_mask_blend_pd(tangent, t1, ts);
+        t2 = _mm512_mask_blend_pd(tangent, t2, ts);
+        __m512d lo = _mm512_mask_blend_pd(in0, _mm512_max_pd(zero, t1), zero);
+        __m512d hi = _mm512_mask_blend_pd(in1, _mm512_min_pd(span, t2), span);
+        hi = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(hi, lo, _CMP_LT_OQ), hi, lo);
+        lo = _mm512_mask_blend_pd(moving, zero, lo);
+        hi = _mm512_mask_blend_pd(moving, span, hi);
+        double a[8], b[8], d[8];
+        _mm512_storeu_pd(a, lo);
+        _mm512_storeu_pd(b, hi);
+        _mm512_storeu_pd(d, dmin);
+        size_t m = n - q < 8 ? n - q : 8;
+        for (size_t l = 0; l < m; l++) {
+            uint64_t ij = w->ij[q + l];
+            push_win_piece(e, tb, (popi_time_t)w->ts[q + l], w->span[q + l], (uint32_t)(ij >> 32),
+                           (uint32_t)ij, a[l], b[l], d[l]);
+        }
+    }
+}
+
+KIN_AVX512_TARGET static void answer_chunk_avx512(const popi_contact_kinetic_t *e, size_t k0,
+                                                  size_t k1, tbuf_t *tb)
+{
+    size_t n = 0;
+    for (size_t q = k0; q < k1; q++)
+        n = avx512_test(e, &e->trigs[q], tb, n);
+    avx512_solve(e, tb, n);
 }
 #endif
 
@@ -1038,7 +1239,11 @@ __attribute__((target("avx2"))) static void answer_chunk_avx2(const popi_contact
 static void answer_chunk(const popi_contact_kinetic_t *e, size_t k0, size_t k1, tbuf_t *tb)
 {
 #ifdef KIN_AVX2
-    if (e->avx2) {
+    if (e->isa == ISA_AVX512) {
+        answer_chunk_avx512(e, k0, k1, tb);
+        return;
+    }
+    if (e->isa == ISA_AVX2) {
         answer_chunk_avx2(e, k0, k1, tb);
         return;
     }

@@ -195,7 +195,11 @@ double popi_world_segment_first_hit(const popi_world_t *w, double x0, double y0,
     double du = to_u(w, x1) - u0, dv = to_v(w, y1) - v0;
     double s_exit = box_exit(w, u0, v0, du, dv);
     double t_end = fmin(1.0, s_exit);
-    double t_hit = closed_first_blocked(w, u0, v0, du, dv, t_end);
+    /* a world without obstacles has no cell to hit (random waypoint in an open plaza asks this
+     * for every leg: the cell walk was 3 % of B1) */
+    double t_hit = (size_t)w->n_free == (size_t)w->nx * (size_t)w->ny
+                       ? INFINITY
+                       : closed_first_blocked(w, u0, v0, du, dv, t_end);
     if (t_hit <= t_end) return t_hit;
     if (s_exit < 1.0) return s_exit;
     return 2.0;

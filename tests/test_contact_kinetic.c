@@ -33,6 +33,9 @@ typedef struct {
     popi_time_t t_end, step;
     popi_time_t t_finish; /* > 0: finish there once, then go on to t_end */
     uint64_t seed;
+    bool set_isa; /* test candidates on path `isa` (popi_contact_kinetic_set_isa), not the best */
+    int isa;
+    int isa_used;  /* out: the path the engine took */
 } scen_t;
 
 typedef struct {
@@ -102,7 +105,7 @@ static scen_t mixed_scen(uint64_t seed)
     return s;
 }
 
-static void run(const scen_t *sc, bool kinetic, int threads, out_t *out)
+static void run(scen_t *sc, bool kinetic, int threads, out_t *out)
 {
     memset(out, 0, sizeof *out);
     popi_world_t w;
@@ -119,6 +122,7 @@ static void run(const scen_t *sc, bool kinetic, int threads, out_t *out)
     if (kinetic) {
         ck_assert_int_eq(popi_contact_kinetic_create(&ek, &sc->contact, &m, &r, sink, threads), POPI_OK);
         popi_contact_kinetic_set_grain(ek, 0, 0); /* every phase on every thread, however small */
+        sc->isa_used = popi_contact_kinetic_set_isa(ek, sc->set_isa ? sc->isa : 99);
     }
     else ck_assert_int_eq(popi_contact_create(&es, &sc->contact, &m, &r, sink, threads), POPI_OK);
     bool mid_done = false, finished = false;
@@ -187,7 +191,7 @@ static void assert_same(const char *what, uint64_t seed, const popi_contact_vec_
 }
 
 /* Kinetic and sweep agree on everything the sink sees, and on the counters they share. */
-static void check_against_sweep(const scen_t *sc, const char *name, size_t min_prox)
+static void check_against_sweep(scen_t *sc, const char *name, size_t min_prox)
 {
     out_t s, k;
     run(sc, false, 1, &s);
@@ -292,6 +296,52 @@ START_TEST(test_threads_byte_identical)
     ck_assert_uint_eq(a.end.pairs_solved, b.end.pairs_solved);
     out_destroy(&a);
     out_destroy(&b);
+}
+END_TEST
+
+/* The scalar, AVX2 and AVX-512 candidate tests give the same records bit for bit (those the
+ * processor has; the best one is what every other test here runs). A dense crowd makes rows of
+ * more than eight index entries, a sparse mixed one among obstacles few. */
+START_TEST(test_vector_paths_bit_identical)
+{
+    uint64_t seed = popi_test_seed(19);
+    scen_t dense = rwp_scen(seed);
+    dense.w = dense.h = 24;
+    dense.n = 500;
+    dense.t_end = 200 * POPI_US_PER_S;
+    scen_t mixed = mixed_scen(seed + 1);
+    mixed.t_end = 300 * POPI_US_PER_S;
+    scen_t *scs[] = {&dense, &mixed};
+    for (size_t q = 0; q < 2; q++)
+        for (int threads = 1; threads <= 2; threads++) {
+            scen_t *sc = scs[q];
+            sc->set_isa = true;
+            sc->isa = 0;
+            out_t ref;
+            run(sc, true, threads, &ref);
+            ck_assert_int_eq(sc->isa_used, 0);
+            ck_assert_msg(ref.prox.n > 2000, "seed %llu: only %zu intervals", (unsigned long long)sc->seed,
+                          ref.prox.n);
+            for (int isa = 1; isa <= 2; isa++) {
+                sc->isa = isa;
+                out_t v;
+                run(sc, true, threads, &v);
+                if (sc->isa_used < isa) { /* the processor lacks it: nothing to compare */
+                    fprintf(stderr, "vector path %d not on this processor: not compared\n", isa);
+                    out_destroy(&v);
+                    continue;
+                }
+                ck_assert_msg(v.prox.n == ref.prox.n && v.cont.n == ref.cont.n &&
+                                  memcmp(v.prox.v, ref.prox.v, ref.prox.n * sizeof *ref.prox.v) == 0 &&
+                                  memcmp(v.cont.v, ref.cont.v, ref.cont.n * sizeof *ref.cont.v) == 0,
+                              "seed %llu: scenario %zu, %d threads: path %d differs from the scalar one",
+                              (unsigned long long)sc->seed, q, threads, isa);
+                ck_assert_uint_eq(v.end.pairs_tested, ref.end.pairs_tested);
+                ck_assert_uint_eq(v.end.pairs_solved, ref.end.pairs_solved);
+                out_destroy(&v);
+            }
+            out_destroy(&ref);
+        }
 }
 END_TEST
 
@@ -471,6 +521,7 @@ int main(void)
     tcase_add_test(tc, test_mixed_crowd_with_obstacles_matches_sweep);
     tcase_add_test(tc, test_ble_radio_matches_sweep);
     tcase_add_test(tc, test_threads_byte_identical);
+    tcase_add_test(tc, test_vector_paths_bit_identical);
     tcase_add_test(tc, test_buckets_and_steps_do_not_change_intervals);
     tcase_add_test(tc, test_finish_then_resume);
     tcase_add_test(tc, test_kinetic_theory_rate);
