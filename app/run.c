@@ -125,6 +125,7 @@ typedef struct {
     double *ctime;
     pairset_t pairs;   /* distinct pairs in large crowds */
     uint64_t *pairbits; /* distinct pairs as a triangular bitset in crowds up to PAIRBITS_MAX */
+    uint64_t *rowbase;  /* with it, per agent i: bit of pair (i, j) = rowbase[i] + j (mod 2^64) */
     popi_reservoir_t durations; /* uniform sample of contact durations (s) for the fit */
     popi_rng_t sampling;
     uint64_t *cum_bins;
@@ -142,8 +143,15 @@ typedef struct {
  * random word of the whole set). */
 static inline uint64_t pairbit(const run_t *r, const popi_contact_t *c)
 {
-    uint64_t i = c->i;
-    return i * (r->n - 1) - i * (i - 1) / 2 + (c->j - i - 1);
+    return r->rowbase[c->i] + c->j;
+}
+
+/* i(n-1) - i(i-1)/2 - i - 1 for each agent i, unsigned (for i = 0 it wraps: + j gives j - 1). */
+static uint64_t *pair_rows(uint32_t n)
+{
+    uint64_t *b = popi_xmalloc((size_t)n * sizeof *b);
+    for (uint64_t i = 0; i < n; i++) b[i] = i * (n - 1) - i * (i - 1) / 2 - i - 1;
+    return b;
 }
 
 /* Account one detected contact (in emission order, so floating-point sums are reproducible). The
@@ -325,7 +333,10 @@ static void alloc_accumulators(run_t *r)
     r->ctime = popi_xcalloc(r->n, sizeof *r->ctime);
     popi_reservoir_init(&r->durations, (size_t)r->s->analysis.max_samples);
     popi_rng_init(&r->sampling, r->s->seed, r->opts.run_index, POPI_STREAM_SAMPLING);
-    if (r->n <= PAIRBITS_MAX) r->pairbits = popi_xcalloc(((uint64_t)r->n * r->n / 2) / 64 + 1, sizeof *r->pairbits);
+    if (r->n <= PAIRBITS_MAX) {
+        r->pairbits = popi_xcalloc(((uint64_t)r->n * r->n / 2) / 64 + 1, sizeof *r->pairbits);
+        r->rowbase = pair_rows(r->n);
+    }
     r->step = popi_time_from_s(r->s->cumulative_step_s);
     if (r->step < 1) r->step = 1;
     r->n_bins = (size_t)((r->t_end + r->step - 1) / r->step) + 1;
@@ -640,6 +651,7 @@ static void run_destroy(run_t *r)
     free(r->ctime);
     free(r->pairs.slot);
     free(r->pairbits);
+    free(r->rowbase);
     popi_reservoir_destroy(&r->durations);
     popi_rng_destroy(&r->sampling);
     free(r->cum_bins);

@@ -533,12 +533,10 @@ static inline void walk_leg(const popi_contact_kinetic_t *e, agent_t *st, uint32
 
 /* Sort the agents of this thread's share of [0, n) into those with an event in the slice (and,
  * among them, those whose leg ends in it) and those without, with no branch on either (a third
- * of the agents have an event: a branch per agent was mispredicted every few agents). */
+ * of the agents have an event: a branch per agent was mispredicted every few agents). The lists
+ * have room for the whole share (list_share). */
 static inline void list_agent(const popi_contact_kinetic_t *e, uint32_t a, popi_time_t T1, tbuf_t *tb)
 {
-    POPI_GROW(tb->act, tb->cap_act, tb->n_act + 1);
-    POPI_GROW(tb->ends, tb->cap_ends, tb->n_ends + 1);
-    POPI_GROW(tb->still, tb->cap_still, tb->n_still + 1);
     bool ev = e->full | (e->next_ev[a] < (double)T1), ends = e->full | (e->aleg[a].t1 < T1);
     tb->act[tb->n_act] = a;
     tb->n_act += ev;
@@ -546,6 +544,16 @@ static inline void list_agent(const popi_contact_kinetic_t *e, uint32_t a, popi_
     tb->n_ends += ev & ends;
     tb->still[tb->n_still] = a;
     tb->n_still += !ev;
+}
+
+/* List the agents of share [a0, a1). */
+static void list_share(const popi_contact_kinetic_t *e, uint32_t a0, uint32_t a1, popi_time_t T1, tbuf_t *tb)
+{
+    size_t m = (size_t)(a1 - a0);
+    POPI_GROW(tb->act, tb->cap_act, m);
+    POPI_GROW(tb->ends, tb->cap_ends, m);
+    POPI_GROW(tb->still, tb->cap_still, m);
+    for (uint32_t a = a0; a < a1; a++) list_agent(e, a, T1, tb);
 }
 
 /* Ask for the mobility queues of the listed agents whose leg ends in the slice: the agent pass
@@ -1255,14 +1263,14 @@ static void answer_chunk(const popi_contact_kinetic_t *e, size_t k0, size_t k1, 
 /* ---------------------------------------------------------------------------------------------- */
 /* Sorting, the map of continuable intervals and the rings                                         */
 
-/* Sort e->kv[0..n) by (k, tie), k < 2^bits: one counting pass on the top bits of k into about n
+/* Sort e->kv[0..n) by (k, tie), k < 2^bits: one counting pass on the top bits of k into about n / 2
  * buckets, then an insertion sort, which only moves entries within their bucket. */
 static void sort_kv(popi_contact_kinetic_t *e, size_t n, int bits)
 {
     kv_t *v = e->kv;
     if (n < 2) return;
     int d = 1;
-    while (d < bits && ((size_t)1 << d) < n) d++;
+    while (d < bits && ((size_t)2 << d) <= n) d++; /* n / 2 < 2^d <= n: about two per bucket */
     int shift = bits > d ? bits - d : 0;
     size_t nb = (size_t)1 << (bits < d ? bits : d);
     POPI_GROW(e->cnt, e->cnt_cap, nb + 1);
@@ -1848,8 +1856,9 @@ static void run_slice(popi_contact_kinetic_t *e, popi_time_t T0, popi_time_t T1)
         tb->n_legs = tb->n_vis = tb->n_trig = tb->n_pc = tb->n_act = tb->n_still = 0;
         tb->tested = tb->solved = 0;
         tb->n_ends = 0;
-#pragma omp for schedule(static) nowait /* each thread then works on the agents it listed */
-        for (uint32_t a = 0; a < e->n; a++) list_agent(e, a, T1, tb);
+        /* a share of the agents per thread, in order; each thread then works on those it listed */
+        uint64_t t = (uint64_t)omp_get_thread_num(), nt = (uint64_t)omp_get_num_threads();
+        list_share(e, (uint32_t)((uint64_t)e->n * t / nt), (uint32_t)((uint64_t)e->n * (t + 1) / nt), T1, tb);
         fetch_queues(e, tb);
         for (size_t k = 0; k < tb->n_act; k++) agent_pass(e, tb->act[k], T0, T1, tb);
     }
