@@ -1169,7 +1169,8 @@ KIN_AVX512_TARGET static size_t avx512_test(const popi_contact_kinetic_t *e, con
     return n;
 }
 
-/* Pass 2 (as avx2_solve). */
+/* Pass 2 (as avx2_solve), with the pieces made eight at a time as push_win_piece makes them one
+ * at a time (the same operations, so the same bits). */
 KIN_AVX512_TARGET static void avx512_solve(const popi_contact_kinetic_t *e, tbuf_t *tb, size_t n)
 {
     const wsoa_t *w = &tb->ws;
@@ -1177,6 +1178,9 @@ KIN_AVX512_TARGET static void avx512_solve(const popi_contact_kinetic_t *e, tbuf
                   four = _mm512_set1_pd(4.0), mhalf = _mm512_set1_pd(-0.5),
                   neg = _mm512_set1_pd(-0.0);
     const __m512d rr = _mm512_mul_pd(r, r);
+    const __m512d mega = _mm512_set1_pd(1e6), eps = _mm512_set1_pd(JOIN_EPS_US),
+                  t0 = _mm512_set1_pd((double)e->T0);
+    const __m512i low = _mm512_set1_epi64(0xffffffffLL);
     for (size_t q = 0; q < n; q += 8) {
         __m512d px = _mm512_loadu_pd(w->px + q), py = _mm512_loadu_pd(w->py + q);
         __m512d vx = _mm512_loadu_pd(w->vx + q), vy = _mm512_loadu_pd(w->vy + q);
@@ -1216,15 +1220,39 @@ KIN_AVX512_TARGET static void avx512_solve(const popi_contact_kinetic_t *e, tbuf
         hi = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(hi, lo, _CMP_LT_OQ), hi, lo);
         lo = _mm512_mask_blend_pd(moving, zero, lo);
         hi = _mm512_mask_blend_pd(moving, span, hi);
+        /* the pieces, as push_win_piece makes them: repeats, the pair's key, the closest
+         * approach with the "reaches the window end" sign, one-piece intervals and their end */
+        __m512d tsd = _mm512_loadu_pd(w->ts + q);
+        __m512i ij = _mm512_loadu_si512((const void *)(w->ij + q));
+        __mmask8 fresh =
+            _mm512_cmp_pd_mask(_mm512_add_pd(tsd, _mm512_mul_pd(lo, mega)), t0, _CMP_NLT_UQ);
+        __mmask8 open = _mm512_cmp_pd_mask(_mm512_mul_pd(_mm512_sub_pd(span, hi), mega), eps,
+                                           _CMP_LE_OQ);
+        __mmask8 simple =
+            e->ble ? 0 : (__mmask8)(~open & _mm512_cmp_pd_mask(_mm512_mul_pd(lo, mega), eps, _CMP_GT_OQ));
+        __m512i pi = _mm512_srli_epi64(ij, 32), pj = _mm512_and_si512(ij, low);
+        __m512i key = _mm512_or_si512(_mm512_slli_epi64(_mm512_min_epu64(pi, pj), 32),
+                                      _mm512_max_epu64(pi, pj));
+        __m512i due = _mm512_cvttpd_epi64(_mm512_add_pd(_mm512_add_pd(tsd, _mm512_mul_pd(hi, mega)), eps));
+        uint64_t k[8];
+        int64_t tsi[8], du[8];
         double a[8], b[8], d[8];
+        _mm512_storeu_si512((void *)k, key);
+        _mm512_storeu_si512((void *)tsi, _mm512_cvttpd_epi64(tsd));
+        _mm512_storeu_si512((void *)du, due);
         _mm512_storeu_pd(a, lo);
         _mm512_storeu_pd(b, hi);
-        _mm512_storeu_pd(d, dmin);
+        _mm512_storeu_pd(d, _mm512_mask_xor_pd(dmin, open, dmin, neg));
         size_t m = n - q < 8 ? n - q : 8;
         for (size_t l = 0; l < m; l++) {
-            uint64_t ij = w->ij[q + l];
-            push_win_piece(e, tb, (popi_time_t)w->ts[q + l], w->span[q + l], (uint32_t)(ij >> 32),
-                           (uint32_t)ij, a[l], b[l], d[l]);
+            if (!(fresh >> l & 1)) continue; /* found and chained in an earlier slice */
+            piece_t p = {k[l], tsi[l], a[l], b[l], d[l]};
+            if (simple >> l & 1) {
+                push_piece(&tb->dring[(du[l] / e->slice) % RING], &p);
+            } else {
+                POPI_GROW(tb->pc, tb->cap_pc, tb->n_pc + 1);
+                tb->pc[tb->n_pc++] = p;
+            }
         }
     }
 }
