@@ -253,6 +253,7 @@ struct popi_contact_kinetic {
     uint32_t *cell_start;
     vindex_t ix; /* the visit index, by cell */
     trig_t *trigs;
+    const trig_t *tq; /* the triggers to answer: e->trigs, or a thread's own list if only it has any */
     size_t n_trigs, trigs_cap;
     /* pieces */
     pslot_t ring[RING];
@@ -704,7 +705,14 @@ static void build_index(popi_contact_kinetic_t *e)
     for (int t = 0; t < e->threads; t++) nt += e->tb[t].n_trig;
     POPI_GROW(e->trigs, e->trigs_cap, nt + 1);
     e->n_trigs = 0;
+    e->tq = e->trigs;
     if (nt < e->grain_triggers || nt < 2) {
+        for (int t = 0; t < e->threads; t++)
+            if (e->tb[t].n_trig == nt) { /* all in one list (one thread): answered in place */
+                e->tq = e->tb[t].trig;
+                e->n_trigs = nt;
+                return;
+            }
         for (int t = 0; t < e->threads; t++) {
             if (e->tb[t].n_trig)
                 memcpy(e->trigs + e->n_trigs, e->tb[t].trig, e->tb[t].n_trig * sizeof *e->trigs);
@@ -1051,7 +1059,7 @@ __attribute__((target("avx2"))) static void answer_chunk_avx2(const popi_contact
 {
     size_t n = 0;
     for (size_t q = k0; q < k1; q++)
-        n = avx2_test(e, &e->trigs[q], tb, n);
+        n = avx2_test(e, &e->tq[q], tb, n);
     avx2_solve(e, tb, n);
 }
 
@@ -1262,7 +1270,7 @@ KIN_AVX512_TARGET static void answer_chunk_avx512(const popi_contact_kinetic_t *
 {
     size_t n = 0;
     for (size_t q = k0; q < k1; q++)
-        n = avx512_test(e, &e->trigs[q], tb, n);
+        n = avx512_test(e, &e->tq[q], tb, n);
     avx512_solve(e, tb, n);
 }
 #endif
@@ -1271,7 +1279,7 @@ KIN_AVX512_TARGET static void answer_chunk_avx512(const popi_contact_kinetic_t *
  * together). */
 #define CHUNK 64
 
-/* Answer triggers e->trigs[k0..k1): their new pieces go to tb->pc, or to tb's rings. */
+/* Answer triggers e->tq[k0..k1): their new pieces go to tb->pc, or to tb's rings. */
 static void answer_chunk(const popi_contact_kinetic_t *e, size_t k0, size_t k1, tbuf_t *tb)
 {
 #ifdef KIN_AVX2
@@ -1285,7 +1293,7 @@ static void answer_chunk(const popi_contact_kinetic_t *e, size_t k0, size_t k1, 
     }
 #endif
     for (size_t q = k0; q < k1; q++)
-        answer_scalar(e, &e->trigs[q], tb);
+        answer_scalar(e, &e->tq[q], tb);
 }
 
 /* ---------------------------------------------------------------------------------------------- */
