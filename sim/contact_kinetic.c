@@ -96,7 +96,7 @@ typedef struct {
  * is one cache line: the visit and a copy of its leg (times as doubles: whole µs below 2^53, so
  * every difference of two of them is exact, as in int64), so that no pointer is followed and a
  * row of a few entries costs a few lines; the agents are a parallel array. The arrays have room
- * for 8 entries past the last (read, and masked, by the vector paths). */
+ * for 4 entries past the last (read, and masked, by the vector path). */
 typedef struct {
     double t_in, t_out; /* the visit, µs */
     double t0, t1;      /* its leg's span, µs */
@@ -639,7 +639,7 @@ static void vindex_reserve(vindex_t *ix, size_t n)
 {
     if (n <= ix->cap) return;
     vindex_free(ix);
-    size_t cap = 2 * n + 64, m = cap + 8;
+    size_t cap = 2 * n + 64, m = cap + 4;
     ix->raw = popi_xcalloc(m * sizeof *ix->ent + 64, 1);
     ix->ent = (ient_t *)(void *)(((uintptr_t)ix->raw + 63) & ~(uintptr_t)63);
     ix->agent = popi_xcalloc(m, sizeof *ix->agent);
@@ -1063,120 +1063,13 @@ __attribute__((target("avx2"))) static void answer_chunk_avx2(const popi_contact
     avx2_solve(e, tb, n);
 }
 
-/* The same two passes eight lanes at a time (AVX-512 F and DQ): an index entry is one 512-bit
- * register, eight of them are transposed into eight registers of one field each; comparisons give
- * lane masks, a ? b : c is a masked blend on the same comparison, and the windows that pass are
- * compressed into tb->ws. A row of a few entries (about six in B1) costs one step here against
- * two at four lanes; rows of one or two entries go faster four at a time, so the AVX-512 path
- * tests crossings along y here and the other triggers with avx2_test (answer_chunk_avx512). */
+/* On processors with AVX-512 (F and DQ), pass 1 stays avx2_test: a trigger's rows hold a few
+ * entries each (about two for a crossing along x, six along y in B1), so steps of eight lanes
+ * waste more than they save (in-run A/B on B1-5000, same chunks: the test at eight lanes took
+ * 0.55 s against 0.50 s at four; eight lanes for crossings along y only, 0.49 s, was not worth
+ * a second copy of the test). Pass 2 solves eight windows a step, and makes their pieces in the
+ * vector registers too, so that only a store per piece is left to the scalar loop. */
 #define KIN_AVX512_TARGET __attribute__((target("avx512f,avx512dq")))
-
-/* Transpose eight 8-double rows r[0..7] in place into eight columns: r[c] lane l = row l field c. */
-KIN_AVX512_TARGET static inline void avx512_transpose(__m512d r[8])
-{
-    __m512d t[8], u[8];
-    for (int k = 0; k < 4; k++) {
-        t[2 * k] = _mm512_unpacklo_pd(r[2 * k], r[2 * k + 1]);     /* fields 0 2 4 6 of two rows */
-        t[2 * k + 1] = _mm512_unpackhi_pd(r[2 * k], r[2 * k + 1]); /* fields 1 3 5 7 */
-    }
-    for (int k = 0; k < 2; k++)
-        for (int o = 0; o < 2; o++) { /* o: even or odd fields; rows 4k .. 4k + 3 */
-            u[4 * k + o] = _mm512_shuffle_f64x2(t[4 * k + o], t[4 * k + 2 + o], 0x88);
-            u[4 * k + 2 + o] = _mm512_shuffle_f64x2(t[4 * k + o], t[4 * k + 2 + o], 0xdd);
-        }
-    /* u[o]: fields o, o + 4 of rows 0-3; u[2 + o]: fields o + 2, o + 6; u[4..7] the same of rows 4-7 */
-    for (int o = 0; o < 2; o++) {
-        r[o] = _mm512_shuffle_f64x2(u[o], u[4 + o], 0x88);
-        r[4 + o] = _mm512_shuffle_f64x2(u[o], u[4 + o], 0xdd);
-        r[2 + o] = _mm512_shuffle_f64x2(u[2 + o], u[6 + o], 0x88);
-        r[6 + o] = _mm512_shuffle_f64x2(u[2 + o], u[6 + o], 0xdd);
-    }
-}
-
-/* Pass 1 for trigger T (as avx2_test). */
-KIN_AVX512_TARGET static size_t avx512_test(const popi_contact_kinetic_t *e, const trig_t *T,
-                                            tbuf_t *tb, size_t n)
-{
-    int32_t x0, x1, y0, y1;
-    if (!stencil(e, T, &x0, &x1, &y0, &y1)) return n;
-    const vindex_t *ix = &e->ix;
-    const leg_t *Li = &e->legbase[T->lt][T->li];
-    const tfilter_t f = trig_filter(T, Li);
-    const __m512d t = _mm512_set1_pd(f.t), ux = _mm512_set1_pd(f.ux), uy = _mm512_set1_pd(f.uy),
-                  ua = _mm512_set1_pd(f.ua);
-    const __m512d it0 = _mm512_set1_pd((double)Li->t0), it1 = _mm512_set1_pd((double)Li->t1),
-                  origin = _mm512_set1_pd((double)e->origin), ix0 = _mm512_set1_pd(Li->x0),
-                  iy0 = _mm512_set1_pd(Li->y0), ivx = _mm512_set1_pd(Li->vx),
-                  ivy = _mm512_set1_pd(Li->vy);
-    const __m512d r = _mm512_set1_pd(e->r), zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1.0),
-                  two = _mm512_set1_pd(2.0), us = _mm512_set1_pd(1e-6), neg = _mm512_set1_pd(-0.0);
-    const __m512d rr = _mm512_mul_pd(r, r);
-    const __m512i self = _mm512_set1_epi64((long long)T->agent);
-    const __m512i ihi = _mm512_set1_epi64((long long)((uint64_t)T->agent << 32));
-    wsoa_t *w = &tb->ws;
-    for (int32_t y = y0; y <= y1; y++) {
-        uint32_t row = (uint32_t)y * (uint32_t)e->gnx;
-        size_t k0 = e->cell_start[row + (uint32_t)x0], k1 = e->cell_start[row + (uint32_t)x1 + 1];
-        tb->tested += (uint64_t)(k1 - k0);
-        wsoa_reserve(w, n + (k1 - k0));
-        for (size_t q = k0; q < k1; q += 8) {
-            __m512d c[8];
-            for (int l = 0; l < 8; l++) c[l] = _mm512_load_pd(&ix->ent[q + (size_t)l].t_in);
-            avx512_transpose(c);
-            const __m512d t_in = c[0], t_out = c[1], jt0 = c[2], jt1 = c[3], jx = c[4], jy = c[5],
-                          vx = c[6], vy = c[7];
-            __m512i ag = _mm512_cvtepu32_epi64(
-                _mm256_loadu_si256((const __m256i *)(const void *)(ix->agent + q)));
-            size_t rem = k1 - q;
-            __mmask8 m = (__mmask8)(0xffu >> (8 - (rem < 8 ? rem : 8))); /* not past the row */
-            /* the filter */
-            m &= _mm512_cmp_pd_mask(t_in, t, _CMP_LE_OQ) & _mm512_cmp_pd_mask(t, t_out, _CMP_LT_OQ);
-            m &= _mm512_cmp_pd_mask(_mm512_add_pd(_mm512_mul_pd(ux, vx), _mm512_mul_pd(uy, vy)), ua,
-                                    _CMP_LT_OQ);
-            m &= (__mmask8)~_mm512_cmpeq_epi64_mask(ag, self);
-            /* the window */
-            __m512d ts = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(it0, jt0, _CMP_GT_OQ), jt0, it0);
-            ts = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(ts, origin, _CMP_GT_OQ), origin, ts);
-            __m512d te = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(it1, jt1, _CMP_LT_OQ), jt1, it1);
-            __m512d span = _mm512_mul_pd(_mm512_sub_pd(te, ts), us);
-            __m512d di = _mm512_mul_pd(_mm512_sub_pd(ts, it0), us),
-                    dj = _mm512_mul_pd(_mm512_sub_pd(ts, jt0), us);
-            __m512d px = _mm512_sub_pd(_mm512_add_pd(jx, _mm512_mul_pd(vx, dj)),
-                                       _mm512_add_pd(ix0, _mm512_mul_pd(ivx, di)));
-            __m512d py = _mm512_sub_pd(_mm512_add_pd(jy, _mm512_mul_pd(vy, dj)),
-                                       _mm512_add_pd(iy0, _mm512_mul_pd(ivy, di)));
-            __m512d rvx = _mm512_sub_pd(vx, ivx), rvy = _mm512_sub_pd(vy, ivy);
-            /* the solver's first test */
-            __m512d A = _mm512_add_pd(_mm512_mul_pd(rvx, rvx), _mm512_mul_pd(rvy, rvy));
-            __m512d B =
-                _mm512_mul_pd(two, _mm512_add_pd(_mm512_mul_pd(px, rvx), _mm512_mul_pd(py, rvy)));
-            __m512d C =
-                _mm512_sub_pd(_mm512_add_pd(_mm512_mul_pd(px, px), _mm512_mul_pd(py, py)), rr);
-            __mmask8 moving = _mm512_cmp_pd_mask(A, zero, _CMP_GT_OQ);
-            __m512d tv = _mm512_div_pd(_mm512_xor_pd(B, neg),
-                                       _mm512_mul_pd(two, _mm512_mask_blend_pd(moving, one, A)));
-            __m512d tc = _mm512_min_pd(tv, span);
-            __m512d cx = _mm512_add_pd(px, _mm512_mul_pd(rvx, tc)),
-                    cy = _mm512_add_pd(py, _mm512_mul_pd(rvy, tc));
-            __mmask8 near = _mm512_cmp_pd_mask(
-                _mm512_add_pd(_mm512_mul_pd(cx, cx), _mm512_mul_pd(cy, cy)), rr, _CMP_LE_OQ);
-            __mmask8 hit = _mm512_cmp_pd_mask(C, zero, _CMP_LE_OQ) |
-                           (moving & _mm512_cmp_pd_mask(B, zero, _CMP_LT_OQ) & near);
-            tb->solved += (uint64_t)__builtin_popcount((unsigned)m); /* put to the solver */
-            m &= hit;
-            _mm512_storeu_pd(w->px + n, _mm512_maskz_compress_pd(m, px));
-            _mm512_storeu_pd(w->py + n, _mm512_maskz_compress_pd(m, py));
-            _mm512_storeu_pd(w->vx + n, _mm512_maskz_compress_pd(m, rvx));
-            _mm512_storeu_pd(w->vy + n, _mm512_maskz_compress_pd(m, rvy));
-            _mm512_storeu_pd(w->span + n, _mm512_maskz_compress_pd(m, span));
-            _mm512_storeu_pd(w->ts + n, _mm512_maskz_compress_pd(m, ts));
-            _mm512_storeu_si512((void *)(w->ij + n),
-                                _mm512_maskz_compress_epi64(m, _mm512_or_si512(ihi, ag)));
-            n += (size_t)__builtin_popcount((unsigned)m);
-        }
-    }
-    return n;
-}
 
 /* Pass 2 (as avx2_solve), with the pieces made eight at a time as push_win_piece makes them one
  * at a time (the same operations, so the same bits). */
@@ -1270,14 +1163,8 @@ KIN_AVX512_TARGET static void answer_chunk_avx512(const popi_contact_kinetic_t *
                                                   size_t k1, tbuf_t *tb)
 {
     size_t n = 0;
-    for (size_t q = k0; q < k1; q++) {
-        /* a crossing along y tests one row of three cells (about six entries in B1): one step
-         * of eight; a crossing along x tests three rows of one cell and a leg start three rows of
-         * three, a few entries each, where steps of four waste fewer lanes (in-run A/B on B1:
-         * the test 10 % faster than all eight-lane, 4 % faster than all four-lane) */
-        const trig_t *T = &e->tq[q];
-        n = T->kind == TRIG_STRIP && T->dy ? avx512_test(e, T, tb, n) : avx2_test(e, T, tb, n);
-    }
+    for (size_t q = k0; q < k1; q++)
+        n = avx2_test(e, &e->tq[q], tb, n);
     avx512_solve(e, tb, n);
 }
 #endif

@@ -299,9 +299,9 @@ START_TEST(test_threads_byte_identical)
 }
 END_TEST
 
-/* The scalar, AVX2 and AVX-512 candidate tests give the same records bit for bit (those the
- * processor has; the best one is what every other test here runs). A dense crowd makes rows of
- * more than eight index entries, a sparse mixed one among obstacles few. */
+/* The scalar, AVX2 and AVX-512 paths give the same records bit for bit (those the processor has;
+ * the best one is what every other test here runs). A dense crowd makes rows of more than four
+ * index entries and chunks of many windows to solve, a sparse mixed one among obstacles few. */
 START_TEST(test_vector_paths_bit_identical)
 {
     uint64_t seed = popi_test_seed(19);

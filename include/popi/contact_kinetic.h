@@ -54,10 +54,11 @@ void popi_contact_kinetic_set_grain(popi_contact_kinetic_t *e, size_t agents, si
 void popi_contact_kinetic_set_rssi(popi_contact_kinetic_t *e, bool needed);
 
 /**
- * Choose the path that tests candidate pairs: 0 scalar, 1 AVX2 (four pairs at a time), 2 AVX-512
- * (eight). By default the engine takes the best the processor has; a level above that falls back
- * to it. Every path computes the same values in the same order, so results never depend on it
- * (tests compare them). Returns the level now used. O(1).
+ * Choose the path that tests and solves candidate pairs: 0 scalar, 1 AVX2 (four pairs at a time),
+ * 2 AVX-512 (tested four, solved eight at a time). By default the engine takes the best the
+ * processor has; a level above that falls back to it. Every path computes the same values in the
+ * same order, so results never depend on it (tests compare them). Returns the level now used.
+ * O(1).
  */
 int popi_contact_kinetic_set_isa(popi_contact_kinetic_t *e, int level);
 
