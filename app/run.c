@@ -149,7 +149,7 @@ static inline uint64_t pairbit(const run_t *r, const popi_contact_t *c)
 /* i(n-1) - i(i-1)/2 - i - 1 for each agent i, unsigned (for i = 0 it wraps: + j gives j - 1). */
 static uint64_t *pair_rows(uint32_t n)
 {
-    uint64_t *b = popi_xmalloc((size_t)n * sizeof *b);
+    uint64_t *b = popi_xmalloc(((size_t)n + 1) * sizeof *b);
     for (uint64_t i = 0; i < n; i++) b[i] = i * (n - 1) - i * (i - 1) / 2 - i - 1;
     return b;
 }
