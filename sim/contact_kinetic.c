@@ -703,16 +703,17 @@ static void build_index(popi_contact_kinetic_t *e)
      * walks the index of a large crowd (larger than the caches) in order */
     size_t nt = 0;
     for (int t = 0; t < e->threads; t++) nt += e->tb[t].n_trig;
-    POPI_GROW(e->trigs, e->trigs_cap, nt + 1);
     e->n_trigs = 0;
-    e->tq = e->trigs;
-    if (nt < e->grain_triggers || nt < 2) {
+    if (nt < e->grain_triggers || nt < 2)
         for (int t = 0; t < e->threads; t++)
             if (e->tb[t].n_trig == nt) { /* all in one list (one thread): answered in place */
                 e->tq = e->tb[t].trig;
                 e->n_trigs = nt;
                 return;
             }
+    POPI_GROW(e->trigs, e->trigs_cap, nt + 1);
+    e->tq = e->trigs;
+    if (nt < e->grain_triggers || nt < 2) {
         for (int t = 0; t < e->threads; t++) {
             if (e->tb[t].n_trig)
                 memcpy(e->trigs + e->n_trigs, e->tb[t].trig, e->tb[t].n_trig * sizeof *e->trigs);
