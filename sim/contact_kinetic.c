@@ -50,7 +50,8 @@
 /* Cells per range: a finer grid makes fewer pairs adjacent but more crossings (2 was slower). */
 #define REACH 1
 
-/* The candidate-test paths (popi_contact_kinetic_set_isa): the same pieces bit for bit. */
+/* The paths that test and solve candidates (popi_contact_kinetic_set_isa): the same pieces bit
+ * for bit. */
 enum { ISA_SCALAR = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
 
 static int best_isa(void)
@@ -704,7 +705,8 @@ static void build_index(popi_contact_kinetic_t *e)
     size_t nt = 0;
     for (int t = 0; t < e->threads; t++) nt += e->tb[t].n_trig;
     e->n_trigs = 0;
-    if (nt < e->grain_triggers || nt < 2)
+    const bool by_cell = nt >= e->grain_triggers && nt >= 2;
+    if (!by_cell)
         for (int t = 0; t < e->threads; t++)
             if (e->tb[t].n_trig == nt) { /* all in one list (one thread): answered in place */
                 e->tq = e->tb[t].trig;
@@ -713,7 +715,7 @@ static void build_index(popi_contact_kinetic_t *e)
             }
     POPI_GROW(e->trigs, e->trigs_cap, nt + 1);
     e->tq = e->trigs;
-    if (nt < e->grain_triggers || nt < 2) {
+    if (!by_cell) {
         for (int t = 0; t < e->threads; t++) {
             if (e->tb[t].n_trig)
                 memcpy(e->trigs + e->n_trigs, e->tb[t].trig, e->tb[t].n_trig * sizeof *e->trigs);
@@ -751,9 +753,21 @@ static inline bool is_simple(const popi_contact_kinetic_t *e, const piece_t *p);
 static inline int64_t due_of(double eb);
 static inline void push_piece(pslot_t *s, const piece_t *p);
 
-/* File the piece [a, b] of a window (from ts over span, agents i and j) unless it is a repeat: a
- * whole interval by itself waits in the thread's ring for the slice of its end, any other is
- * chained in this slice (tb->pc). */
+/* File piece p of this slice: a whole interval by itself (simple, ending in microsecond `due`)
+ * waits in the thread's ring for the slice of its end, any other is chained in this slice
+ * (tb->pc). */
+static inline void file_piece(const popi_contact_kinetic_t *e, tbuf_t *tb, const piece_t *p,
+                              bool simple, int64_t due)
+{
+    if (simple) {
+        push_piece(&tb->dring[(due / e->slice) % RING], p);
+    } else {
+        POPI_GROW(tb->pc, tb->cap_pc, tb->n_pc + 1);
+        tb->pc[tb->n_pc++] = *p;
+    }
+}
+
+/* File the piece [a, b] of a window (from ts over span, agents i and j) unless it is a repeat. */
 static inline void push_win_piece(const popi_contact_kinetic_t *e, tbuf_t *tb, popi_time_t ts,
                                   double span, uint32_t i, uint32_t j, double a, double b,
                                   double dmin)
@@ -762,12 +776,7 @@ static inline void push_win_piece(const popi_contact_kinetic_t *e, tbuf_t *tb, p
     if ((double)ts + a * 1e6 < (double)e->T0) return;
     uint32_t lo = i < j ? i : j, hi = i < j ? j : i;
     piece_t p = {((uint64_t)lo << 32) | hi, ts, a, b, (span - b) * 1e6 <= JOIN_EPS_US ? -dmin : dmin};
-    if (is_simple(e, &p)) {
-        push_piece(&tb->dring[(due_of((double)ts + b * 1e6) / e->slice) % RING], &p);
-    } else {
-        POPI_GROW(tb->pc, tb->cap_pc, tb->n_pc + 1);
-        tb->pc[tb->n_pc++] = p;
-    }
+    file_piece(e, tb, &p, is_simple(e, &p), due_of((double)ts + b * 1e6));
 }
 
 /* The cells that trigger T makes adjacent to its agent: columns [x0, x1] of rows [y0, y1] (false if
@@ -857,7 +866,8 @@ static void answer_scalar(const popi_contact_kinetic_t *e, const trig_t *T, tbuf
  * on the same comparison, or as min/max where those are defined as that very ternary: so that
  * even the sign of a zero is kept), so the pieces are the same bit for bit. */
 
-/* Room for n packed windows, and the 8 that a pack may write past them. */
+/* Room for n packed windows, and 8 past them: a pack writes up to 4 there, the eight-lane solve
+ * reads up to 7. */
 static void wsoa_reserve(wsoa_t *w, size_t n)
 {
     if (n <= w->cap) return;
@@ -1150,12 +1160,7 @@ KIN_AVX512_TARGET static void avx512_solve(const popi_contact_kinetic_t *e, tbuf
         for (size_t l = 0; l < m; l++) {
             if (!(fresh >> l & 1)) continue; /* found and chained in an earlier slice */
             piece_t p = {k[l], tsi[l], a[l], b[l], d[l]};
-            if (simple >> l & 1) {
-                push_piece(&tb->dring[(du[l] / e->slice) % RING], &p);
-            } else {
-                POPI_GROW(tb->pc, tb->cap_pc, tb->n_pc + 1);
-                tb->pc[tb->n_pc++] = p;
-            }
+            file_piece(e, tb, &p, simple >> l & 1, du[l]);
         }
     }
 }
